@@ -1,0 +1,45 @@
+"""The navigation bar, by role: a link shows only where its page would let the user in.
+
+Hiding a link is a courtesy, not a check; every view checks on the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role, user_roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    icon: str
+    url_name: str
+
+
+_NAV = [
+    # (url name, label, icon, roles that see it; None = every role)
+    ("home", _("Home"), "speedometer2", None),
+    ("leads:lead-list", _("Leads"), "people", None),
+    ("leads:company-list", _("Companies"), "building", None),
+    ("leads:import-list", _("Import"), "upload", {Role.MARKETING, Role.ADMIN}),
+    ("accounts:token-list", _("API tokens"), "key", {Role.ADMIN}),
+]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not hasattr(user, "groups"):
+        return {"nav_items": [], "user_roles": frozenset()}
+    roles = user_roles(user)
+    items = [
+        NavItem(label=str(label), url=reverse(name), icon=icon, url_name=name)
+        for name, label, icon, allowed in _NAV
+        if allowed is None or roles & {r.value for r in allowed}
+    ]
+    role_labels = [Role(r).label for r in Role.values if r in roles]
+    return {"nav_items": items, "user_roles": roles, "user_role_labels": role_labels}

@@ -1,0 +1,44 @@
+"""The API's one exception handler: every error is JSON with field-level detail.
+
+Domain code raises django.core.exceptions.ValidationError / PermissionDenied;
+DRF raises its own. Both become 4xx JSON here. A request body over the size
+limit is a 400 too, never a 500.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _django_validation_detail(exc: DjangoValidationError) -> dict | list:
+    if hasattr(exc, "error_dict"):
+        return {
+            field: [str(m) for e in errors for m in e.messages]
+            for field, errors in exc.error_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=_django_validation_detail(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"non_field_errors": [_("The request body is too large.")]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        if isinstance(response.data, list):
+            response.data = {"non_field_errors": response.data}
+    return response

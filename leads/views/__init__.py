@@ -1,0 +1,3 @@
+from leads.views.home import home
+
+__all__ = ["home"]

@@ -1,0 +1,98 @@
+"""Shared fixtures: one user per role, an API client with a token, service guards."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from accounts.roles import Role
+from accounts.services import api_token_create
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that need Postgres or Redis skip locally when absent, and fail in CI."""
+    for item in items:
+        if REQUIRE_SERVICES:
+            continue  # the autouse fixture below fails them instead
+        if item.get_closest_marker("postgres") and not settings.IS_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://…"))
+        if item.get_closest_marker("redis") and not settings.REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://…"))
+
+
+@pytest.fixture(autouse=True)
+def _services_present(request):
+    """In CI a service test must fail loudly when its service is missing."""
+    if request.node.get_closest_marker("postgres") and not settings.IS_POSTGRES:
+        pytest.fail("this test needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if request.node.get_closest_marker("redis") and not settings.REDIS_URL:
+        pytest.fail("this test needs Redis: set REDIS_URL=redis://…")
+
+
+def _make_user(django_user_model, username: str, *roles: Role):
+    user = django_user_model.objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@portal.test"
+    )
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role.value))
+    return user
+
+
+@pytest.fixture
+def marketing_user(db, django_user_model):
+    return _make_user(django_user_model, "mkt", Role.MARKETING)
+
+
+@pytest.fixture
+def inside_sales_user(db, django_user_model):
+    return _make_user(django_user_model, "is", Role.INSIDE_SALES)
+
+
+@pytest.fixture
+def sales_user(db, django_user_model):
+    return _make_user(django_user_model, "fs", Role.SALES)
+
+
+@pytest.fixture
+def manager_user(db, django_user_model):
+    return _make_user(django_user_model, "mgr", Role.SALES_MANAGER)
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    return _make_user(django_user_model, "adm", Role.ADMIN)
+
+
+@pytest.fixture
+def no_role_user(db, django_user_model):
+    return _make_user(django_user_model, "nobody")
+
+
+@pytest.fixture
+def role_users(marketing_user, inside_sales_user, sales_user, manager_user, admin_user):
+    return {
+        Role.MARKETING: marketing_user,
+        Role.INSIDE_SALES: inside_sales_user,
+        Role.SALES: sales_user,
+        Role.SALES_MANAGER: manager_user,
+        Role.ADMIN: admin_user,
+    }
+
+
+@pytest.fixture
+def api_token(db) -> str:
+    return api_token_create(name="test-integration", actor=None).secret
+
+
+@pytest.fixture
+def api_client(api_token):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
+    return client
