@@ -38,7 +38,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.ValidationError):
-        if isinstance(response.data, list):
-            response.data = {"non_field_errors": response.data}
+    is_list = response is not None and isinstance(response.data, list)
+    if is_list and isinstance(exc, exceptions.ValidationError):
+        response.data = {"non_field_errors": response.data}
     return response
