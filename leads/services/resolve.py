@@ -168,6 +168,10 @@ def companies_resolve(*, refs: Iterable[CompanyRef]) -> dict[CompanyRef, int]:
         missing = [
             r for r in unique if r not in found and bool(r.corporate_number or r.domain) == specific
         ]
+        if missing and not specific:
+            # Companies created by the first pass may carry these names.
+            found.update(companies_match(refs=missing))
+            missing = [r for r in missing if r not in found]
         if not missing:
             continue
         new: dict[tuple[str, str, str], Company] = {}
