@@ -96,3 +96,17 @@ def api_client(api_token):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
     return client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_eager_by_default():
+    """Tasks run in-process in tests, even when REDIS_URL is set (CI).
+
+    The one test that exercises a real worker (tests/test_worker.py) turns this
+    off for itself.
+    """
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
