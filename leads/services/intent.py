@@ -82,7 +82,6 @@ def intent_keys_existing(*, keys: Iterable[tuple[str, str]]) -> set[tuple[str, s
     return found
 
 
-@transaction.atomic
 def intent_signals_record(*, signals: Sequence[IntentInput]) -> IntentRecordResult:
     """Store the signals not stored before; set-based, all or nothing.
 
@@ -95,6 +94,18 @@ def intent_signals_record(*, signals: Sequence[IntentInput]) -> IntentRecordResu
     Raises ValidationError (keys ``"<index>.<field>"``) if a signal breaks the
     invariants above; nothing is written then.
     """
+    return intent_signals_record_each(signals=signals).result
+
+
+@dataclass(frozen=True)
+class IntentRecordEach:
+    result: IntentRecordResult
+    is_created: tuple[bool, ...]  # per input signal, in order: stored now (else duplicate)
+
+
+@transaction.atomic
+def intent_signals_record_each(*, signals: Sequence[IntentInput]) -> IntentRecordEach:
+    """``intent_signals_record``, also saying which signals were stored (for per-item results)."""
     errors = {
         f"{index}.{field}": message
         for index, signal in enumerate(signals)
@@ -103,13 +114,15 @@ def intent_signals_record(*, signals: Sequence[IntentInput]) -> IntentRecordResu
     if errors:
         raise ValidationError(errors)
     if not signals:
-        return IntentRecordResult(created=0, duplicates=0, company_ids=frozenset())
+        empty = IntentRecordResult(created=0, duplicates=0, company_ids=frozenset())
+        return IntentRecordEach(result=empty, is_created=())
 
-    unique: dict[tuple[str, str], IntentInput] = {}
-    for signal in signals:  # the first of a repeated key wins
-        unique.setdefault((signal.provider, signal.external_id), signal)
-    existing = intent_keys_existing(keys=unique)
-    new = [signal for key, signal in unique.items() if key not in existing]
+    first_of: dict[tuple[str, str], int] = {}
+    for index, signal in enumerate(signals):  # the first of a repeated key wins
+        first_of.setdefault((signal.provider, signal.external_id), index)
+    existing = intent_keys_existing(keys=first_of)
+    new_indexes = {index for key, index in first_of.items() if key not in existing}
+    new = [signals[index] for index in sorted(new_indexes)]
     company_ids = companies_resolve(refs=[s.company for s in new])
     rows = [
         IntentSignal(
@@ -126,8 +139,11 @@ def intent_signals_record(*, signals: Sequence[IntentInput]) -> IntentRecordResu
     # our read of the existing keys and this insert; the unique constraint keeps
     # one row, and that signal is counted as created by both requests.
     IntentSignal.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-    return IntentRecordResult(
+    result = IntentRecordResult(
         created=len(rows),
         duplicates=len(signals) - len(rows),
         company_ids=frozenset(row.company_id for row in rows),
+    )
+    return IntentRecordEach(
+        result=result, is_created=tuple(i in new_indexes for i in range(len(signals)))
     )

@@ -1,0 +1,433 @@
+"""API serializers: input and output kept apart (docs/api.md describes the shapes).
+
+Events are validated by the fast path in leads.api.validation; the Event*
+serializers here only document that schema for OpenAPI. Companies, contacts
+and intent signals are validated by the *In serializers, whose
+``validated_data`` becomes a service input dataclass.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from leads.api import validation
+from leads.models import Activity, Company, Contact, IntentSignal
+from leads.normalize import clean_text, normalize_phone
+from leads.reference import Industry, Prefecture, parse_industry, parse_prefecture
+from leads.services.contacts import ContactInput
+from leads.services.ingest import COMPANY_FIELDS, CompanyInput
+from leads.services.intent import IntentInput
+from leads.services.resolve import CompanyRef
+
+MAX_BATCH = settings.EVENTS_MAX_BATCH
+_NO_ECHO = {"invalid_choice": gettext_lazy("Not a valid choice.")}
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"company.domain": ["..."]}``."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors" and prefix:
+                path = prefix
+            flat.update(flatten_errors(value, path))
+        return flat
+    if isinstance(detail, list) and detail and all(isinstance(d, str) for d in detail):
+        return {prefix or "non_field_errors": [str(d) for d in detail]}
+    if isinstance(detail, list):
+        flat = {}
+        for index, value in enumerate(detail):
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+# --- Shared fields ------------------------------------------------------------
+
+
+class ResultStatus(serializers.ChoiceField):
+    """What became of an item. One enum for every endpoint; each uses a subset:
+    events and intent signals created|duplicate|rejected, upserts
+    created|updated|rejected, the single-event endpoint created|duplicate."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=["created", "updated", "duplicate", "rejected"], **kwargs)
+
+
+def _company_ref(data: dict) -> CompanyRef:
+    errors: validation.Errors = {}
+    ref = validation.company_ref_value(data, errors, path="company")
+    if errors:
+        raise serializers.ValidationError(
+            {
+                ("non_field_errors" if path == "company" else path.removeprefix("company.")): m
+                for path, m in errors.items()
+            }
+        )
+    return ref
+
+
+class CleanCharField(serializers.CharField):
+    """Text as people type it, NFKC-normalised before the length check."""
+
+    def to_internal_value(self, data):
+        return clean_text(super().to_internal_value(data))
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareDateTimeField(serializers.Field):
+    """ISO 8601 with a UTC offset; a naive time is refused, not guessed."""
+
+    def to_internal_value(self, data):
+        errors: validation.Errors = {}
+        value = validation.datetime_value({"v": data}, "v", errors, now=timezone.now())
+        if errors:
+            raise serializers.ValidationError(errors["v"])
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class CompanyRefSerializer(serializers.Serializer):
+    """Names a company: by domain, name or corporate number (created if new)."""
+
+    domain = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=253
+    )
+    name = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=255)
+    corporate_number = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=20
+    )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                _("Must be an object with domain, name or corporate_number.")
+            )
+        return _company_ref(data)
+
+
+# --- Events (schema only; validated by leads.api.validation) -----------------
+
+
+class EventContactSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="Normalised: NFKC, lower case.")
+    name = serializers.CharField(required=False, max_length=100)
+    name_kana = serializers.CharField(required=False, max_length=100)
+    title = serializers.CharField(required=False, max_length=100)
+    department = serializers.CharField(required=False, max_length=100)
+    phone = serializers.CharField(required=False, max_length=32)
+    company = serializers.CharField(
+        required=False, max_length=255, help_text="The company's name, e.g. 株式会社サンプル."
+    )
+
+
+class EventSerializer(serializers.Serializer):
+    source = serializers.CharField(max_length=validation.SOURCE_MAX_LENGTH)
+    external_id = serializers.CharField(
+        max_length=validation.EXTERNAL_ID_MAX_LENGTH,
+        help_text="With source, the idempotency key: replaying an event stores nothing new.",
+    )
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
+    occurred_at = AwareDateTimeField(
+        help_text="ISO 8601 with a UTC offset; at most one day in the future."
+    )
+    contact = EventContactSerializer(
+        required=False, help_text="Who did it. Give contact or company, not both."
+    )
+    company = CompanyRefSerializer(
+        required=False, help_text="For an activity with no contact: the company."
+    )
+    properties = serializers.DictField(
+        required=False, help_text='Any JSON object up to 16 KB, e.g. {"url": "/wp/dx"}.'
+    )
+
+
+class EventBatchSerializer(serializers.Serializer):
+    events = EventSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+
+
+class EventResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = ResultStatus(help_text="One of: created, duplicate, rejected.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Field path -> messages, e.g. {"contact.email": ["..."]}; empty unless rejected.',
+    )
+
+
+class EventBatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = EventResultSerializer(many=True)
+
+
+class EventStatusSerializer(serializers.Serializer):
+    status = ResultStatus(help_text="One of: created, duplicate.")
+
+
+# --- Companies ------------------------------------------------------------------
+
+
+class _ChoiceByName(serializers.CharField):
+    """A code given as the code itself or its name (東京都 / Tokyo / 13)."""
+
+    def __init__(self, *, parse, choices, **kwargs):
+        self.parse, self.choices = parse, choices
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        code = self.parse(text) if text else ""
+        if code is None:
+            raise serializers.ValidationError(_("Not a valid choice."))
+        return code
+
+
+@extend_schema_field({"type": "string", "enum": Prefecture.values})
+class PrefectureField(_ChoiceByName):
+    def __init__(self, **kwargs):
+        super().__init__(parse=parse_prefecture, choices=Prefecture.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "enum": Industry.values})
+class IndustryField(_ChoiceByName):
+    def __init__(self, **kwargs):
+        super().__init__(parse=parse_industry, choices=Industry.choices, **kwargs)
+
+
+def _optional_text(max_length: int, **kwargs) -> serializers.CharField:
+    return CleanCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs
+    )
+
+
+class CompanyInSerializer(serializers.Serializer):
+    """A company to create or update. It is found by corporate_number, domain, then name."""
+
+    name = _optional_text(255)
+    domain = _optional_text(253)
+    corporate_number = _optional_text(20, help_text="法人番号, 13 digits.")
+    name_kana = _optional_text(255)
+    industry = IndustryField(
+        required=False, allow_blank=True, allow_null=True, help_text="JSIC division letter."
+    )
+    industry_detail = _optional_text(100)
+    employee_count = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=10_000_000
+    )
+    revenue_band = serializers.ChoiceField(
+        choices=Company.RevenueBand.choices,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        error_messages=_NO_ECHO,
+    )
+    prefecture = PrefectureField(
+        required=False, allow_blank=True, allow_null=True, help_text="JIS code (13) or name."
+    )
+    city = _optional_text(100)
+    address = _optional_text(255)
+    postal_code = _optional_text(8)
+
+    def validate(self, attrs):
+        ref = _company_ref({k: attrs.get(k) for k in ("domain", "name", "corporate_number")})
+        values = {name: attrs.get(name) for name in COMPANY_FIELDS if name in attrs}
+        return CompanyInput(ref=ref, values=values)
+
+
+class CompanyOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "name",
+            "name_kana",
+            "domain",
+            "corporate_number",
+            "industry",
+            "industry_detail",
+            "employee_count",
+            "revenue_band",
+            "prefecture",
+            "region",
+            "city",
+            "address",
+            "postal_code",
+            "last_activity_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CompanyBatchSerializer(serializers.Serializer):
+    companies = CompanyInSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+
+
+class UpsertResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = ResultStatus(help_text="One of: created, updated, rejected.")
+    id = serializers.IntegerField(allow_null=True)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class UpsertBatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = UpsertResultSerializer(many=True)
+
+
+# --- Contacts -------------------------------------------------------------------
+
+
+class ContactInSerializer(serializers.Serializer):
+    """A contact to create or update, found by e-mail. Given fields are set."""
+
+    email = serializers.CharField(max_length=254, help_text="Normalised: NFKC, lower case.")
+    name = _optional_text(100)
+    name_kana = _optional_text(100)
+    title = _optional_text(100)
+    department = _optional_text(100)
+    job_level = serializers.ChoiceField(
+        choices=Contact.JobLevel.choices,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        error_messages=_NO_ECHO,
+    )
+    phone = _optional_text(32)
+    has_consent = serializers.BooleanField(required=False, allow_null=True)
+    is_unsubscribed = serializers.BooleanField(required=False, allow_null=True)
+    company = CompanyRefSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Without it, a new contact's company comes from the e-mail's domain "
+        "(unless it is a free-mail domain).",
+    )
+
+    def validate_email(self, value):
+        errors: validation.Errors = {}
+        email = validation.email_value({"email": value}, "email", errors, path="email")
+        if errors:
+            raise serializers.ValidationError(errors["email"])
+        return email
+
+    def validate(self, attrs):
+        texts = {
+            name: attrs.get(name) or "" for name in ("name", "name_kana", "title", "department")
+        }
+        return ContactInput(
+            email=attrs["email"],
+            job_level=attrs.get("job_level") or "",
+            phone=normalize_phone(attrs.get("phone") or ""),
+            has_consent=attrs.get("has_consent"),
+            is_unsubscribed=attrs.get("is_unsubscribed"),
+            company=attrs.get("company"),
+            **texts,
+        )
+
+
+class CompanyBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["id", "name", "domain"]
+        read_only_fields = fields
+
+
+class ContactOutSerializer(serializers.ModelSerializer):
+    company = CompanyBriefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "email",
+            "name",
+            "name_kana",
+            "title",
+            "department",
+            "job_level",
+            "phone",
+            "has_consent",
+            "is_unsubscribed",
+            "company",
+            "last_activity_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactBatchSerializer(serializers.Serializer):
+    contacts = ContactInSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+
+
+# --- Intent signals ---------------------------------------------------------------
+
+
+class IntentInSerializer(serializers.Serializer):
+    """One intent signal; idempotent on (provider, external_id)."""
+
+    company = CompanyRefSerializer(help_text="Created if new: intent names companies first.")
+    topic = CleanCharField(max_length=IntentSignal._meta.get_field("topic").max_length)
+    strength = serializers.IntegerField(min_value=0, max_value=100)
+    observed_at = AwareDateTimeField()
+    provider = serializers.CharField(max_length=IntentSignal._meta.get_field("provider").max_length)
+    external_id = serializers.CharField(
+        max_length=IntentSignal._meta.get_field("external_id").max_length
+    )
+
+    def validate(self, attrs):
+        return IntentInput(
+            company=attrs["company"],
+            topic=attrs["topic"],
+            strength=attrs["strength"],
+            observed_at=attrs["observed_at"],
+            provider=attrs["provider"],
+            external_id=attrs["external_id"],
+        )
+
+
+class IntentOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IntentSignal
+        fields = [
+            "id",
+            "company",
+            "topic",
+            "strength",
+            "observed_at",
+            "provider",
+            "external_id",
+            "received_at",
+        ]
+        read_only_fields = fields
+
+
+class IntentBatchSerializer(serializers.Serializer):
+    intent_signals = IntentInSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+
+
+class IntentResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = ResultStatus(help_text="One of: created, duplicate, rejected.")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class IntentBatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = IntentResultSerializer(many=True)

@@ -1,0 +1,237 @@
+"""Set-based contact upsert by e-mail, shared by event ingestion and the contacts API.
+
+Two modes: event ingestion only fills a contact's blank fields and never
+overwrites what someone typed; the contacts API (``overwrite=True``) sets every
+field it is given. Either way the fill-blank rule is evaluated in the UPDATE
+itself (``CASE WHEN name = '' ...``), so a concurrent edit is never clobbered
+by a stale read, and no row is locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from leads.models import Contact
+from leads.normalize import email_domain
+from leads.services.resolve import CompanyRef, companies_resolve, is_free_mail
+
+_CHUNK = 500  # rows per IN (...) / CASE: keeps each statement small on SQLite too
+
+# The text fields an upsert may set, in the order they are compared.
+TEXT_FIELDS = ("name", "name_kana", "title", "department", "job_level", "phone")
+FLAG_FIELDS = ("has_consent", "is_unsubscribed")
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """One contact as a caller names it. ``email`` is already normalised and valid.
+
+    ``company`` is the company the caller names explicitly. Without one, the
+    company comes from the e-mail's domain (unless it is a free-mail domain),
+    and that derived company only ever fills a contact with none.
+    """
+
+    email: str
+    name: str = ""
+    name_kana: str = ""
+    title: str = ""
+    department: str = ""
+    job_level: str = ""
+    phone: str = ""
+    has_consent: bool | None = None
+    is_unsubscribed: bool | None = None
+    company: CompanyRef | None = None
+
+    def company_ref(self) -> CompanyRef | None:
+        """The explicit company, else the e-mail domain's company, else None."""
+        if self.company is not None and not self.company.is_empty:
+            return self.company
+        domain = email_domain(self.email)
+        if domain and not is_free_mail(domain):
+            return CompanyRef.make(domain=domain)
+        return None
+
+
+@dataclass(frozen=True)
+class ContactUpsertResult:
+    ids: Mapping[str, int]  # e-mail -> contact id
+    company_ids: Mapping[str, int | None]  # e-mail -> the contact's company after the write
+    created: frozenset[str] = field(default_factory=frozenset)  # e-mails of new contacts
+    updated: frozenset[str] = field(default_factory=frozenset)  # e-mails whose row changed
+
+
+def company_ref_for_contact(*, email: str, company_name: str = "") -> CompanyRef | None:
+    """What an event says about a contact's company: its name and/or the e-mail's domain."""
+    domain = email_domain(email)
+    if is_free_mail(domain):
+        domain = ""
+    ref = CompanyRef.make(name=company_name, domain=domain)
+    return None if ref.is_empty else ref
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or value == "" or (isinstance(value, CompanyRef) and value.is_empty)
+
+
+def _merge(contacts: Sequence[ContactInput], *, overwrite: bool) -> dict[str, ContactInput]:
+    """One input per e-mail. Filling keeps the first value given; overwriting, the last."""
+    merged: dict[str, ContactInput] = {}
+    for contact in contacts:
+        seen = merged.get(contact.email)
+        if seen is None:
+            merged[contact.email] = contact
+            continue
+        first, second = (contact, seen) if overwrite else (seen, contact)
+        changes = {
+            name: getattr(second, name)
+            for name in (*TEXT_FIELDS, *FLAG_FIELDS, "company")
+            if _is_blank(getattr(first, name)) and not _is_blank(getattr(second, name))
+        }
+        merged[contact.email] = replace(first, **changes) if changes else first
+    return merged
+
+
+def _conditional_updates(
+    changes: dict[int, dict[str, object]], *, overwrite_fields: dict[int, set[str]]
+) -> None:
+    """Apply ``{contact id: {field: value}}`` in one UPDATE per chunk.
+
+    A field not in ``overwrite_fields[id]`` is only written while still blank,
+    checked by the database at write time.
+    """
+    ids = sorted(changes)
+    now = timezone.now()
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        names = sorted({name for pk in chunk for name in changes[pk]})
+        assignments = {}
+        for name in names:
+            column = "company_id" if name == "company" else name
+            whens = []
+            for pk in chunk:
+                if name not in changes[pk]:
+                    continue
+                if name in overwrite_fields.get(pk, ()):
+                    condition = Q(pk=pk)
+                elif name == "company":
+                    condition = Q(pk=pk, company__isnull=True)
+                else:
+                    condition = Q(pk=pk, **{name: ""})
+                whens.append(When(condition, then=Value(changes[pk][name])))
+            assignments[column] = Case(
+                *whens, default=F(column), output_field=Contact._meta.get_field(name)
+            )
+        Contact.objects.filter(pk__in=chunk).update(**assignments, updated_at=now)
+
+
+def contacts_write(
+    *,
+    contacts: Sequence[ContactInput],
+    company_ids: Mapping[CompanyRef, int],
+    overwrite: bool,
+) -> ContactUpsertResult:
+    """Create missing contacts and update existing ones; the caller owns the transaction.
+
+    ``company_ids`` must hold the id of every ``contact.company_ref()`` (resolve
+    them together with any other companies in one ``companies_resolve`` call).
+    Runs about four queries per 500 contacts: read existing, insert new
+    (``ignore_conflicts``: a concurrent request may insert the same e-mail),
+    one conditional UPDATE, read back ids and companies.
+    """
+    merged = _merge(contacts, overwrite=overwrite)
+    if not merged:
+        return ContactUpsertResult(ids={}, company_ids={})
+    emails = list(merged)
+    existing: dict[str, dict] = {}
+    for i in range(0, len(emails), _CHUNK):
+        for row in Contact.objects.filter(email__in=emails[i : i + _CHUNK]).values(
+            "id", "email", "company_id", *TEXT_FIELDS, *FLAG_FIELDS
+        ):
+            existing[row["email"]] = row
+
+    def company_for(contact: ContactInput) -> int | None:
+        ref = contact.company_ref()
+        return company_ids[ref] if ref is not None else None
+
+    new = [
+        Contact(
+            email=email,
+            company_id=company_for(contact),
+            **{name: getattr(contact, name) for name in TEXT_FIELDS},
+            **{
+                name: getattr(contact, name)
+                for name in FLAG_FIELDS
+                if getattr(contact, name) is not None
+            },
+        )
+        for email, contact in merged.items()
+        if email not in existing
+    ]
+    Contact.objects.bulk_create(new, batch_size=_CHUNK, ignore_conflicts=True)
+
+    changes: dict[int, dict[str, object]] = {}
+    overwrite_fields: dict[int, set[str]] = {}
+    for email, row in existing.items():
+        contact = merged[email]
+        wanted: dict[str, object] = {}
+        forced: set[str] = set()
+        for name in TEXT_FIELDS:
+            value = getattr(contact, name)
+            if value and value != row[name] and (overwrite or not row[name]):
+                wanted[name] = value
+                if overwrite:
+                    forced.add(name)
+        for name in FLAG_FIELDS:
+            value = getattr(contact, name)
+            if overwrite and value is not None and value != row[name]:
+                wanted[name] = value
+                forced.add(name)
+        company_id = company_for(contact)
+        explicit = contact.company is not None and not contact.company.is_empty
+        if company_id is not None and company_id != row["company_id"]:
+            if row["company_id"] is None:
+                wanted["company"] = company_id
+            elif overwrite and explicit:
+                wanted["company"] = company_id
+                forced.add("company")
+        if wanted:
+            changes[row["id"]] = wanted
+            overwrite_fields[row["id"]] = forced
+    if changes:
+        _conditional_updates(changes, overwrite_fields=overwrite_fields)
+
+    # Read back: ids of the new rows (bulk_create with ignore_conflicts returns
+    # none) and every contact's company as it now is, racing writers included.
+    ids: dict[str, int] = {}
+    contact_companies: dict[str, int | None] = {}
+    for i in range(0, len(emails), _CHUNK):
+        for pk, email, company_id in Contact.objects.filter(
+            email__in=emails[i : i + _CHUNK]
+        ).values_list("id", "email", "company_id"):
+            ids[email] = pk
+            contact_companies[email] = company_id
+    by_id = {row["id"]: email for email, row in existing.items()}
+    return ContactUpsertResult(
+        ids=ids,
+        company_ids=contact_companies,
+        created=frozenset(email for email in merged if email not in existing),
+        updated=frozenset(by_id[pk] for pk in changes),
+    )
+
+
+@transaction.atomic
+def contacts_upsert(*, contacts: Sequence[ContactInput], overwrite: bool) -> ContactUpsertResult:
+    """Upsert contacts by e-mail, resolving (and creating) their companies first.
+
+    With ``overwrite=False`` only blank fields (and a missing company) are
+    filled; with ``overwrite=True`` every given field is set, and an explicitly
+    named company replaces the contact's company.
+    """
+    refs = [ref for c in contacts if (ref := c.company_ref()) is not None]
+    company_ids = companies_resolve(refs=refs)
+    return contacts_write(contacts=contacts, company_ids=company_ids, overwrite=overwrite)
