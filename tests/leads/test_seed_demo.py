@@ -238,10 +238,12 @@ def test_same_data_every_time_and_reset_keeps_other_rows():
     assert Activity.objects.filter(source="ma-tool").count() == 1
 
 
-def test_output_carries_the_dataset_attribution():
+def test_output_and_docs_carry_the_dataset_attribution():
     out = seed(*SMALL)
+    docs = (Path(settings.BASE_DIR) / "docs" / "demo-data.md").read_text(encoding="utf-8")
     for line in ATTRIBUTION:
         assert line in out
+        assert line in docs
 
 
 def test_without_datasets_it_warns_and_seeds_a_synthetic_set(settings, tmp_path):
