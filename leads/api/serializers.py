@@ -153,7 +153,7 @@ class EventSerializer(serializers.Serializer):
 
 
 class EventBatchSerializer(serializers.Serializer):
-    events = EventSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+    events = serializers.ListField(child=EventSerializer(), min_length=1, max_length=MAX_BATCH)
 
 
 class EventResultSerializer(serializers.Serializer):
@@ -272,7 +272,9 @@ class CompanyOutSerializer(serializers.ModelSerializer):
 
 
 class CompanyBatchSerializer(serializers.Serializer):
-    companies = CompanyInSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+    companies = serializers.ListField(
+        child=CompanyInSerializer(), min_length=1, max_length=MAX_BATCH
+    )
 
 
 class UpsertResultSerializer(serializers.Serializer):
@@ -371,7 +373,9 @@ class ContactOutSerializer(serializers.ModelSerializer):
 
 
 class ContactBatchSerializer(serializers.Serializer):
-    contacts = ContactInSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+    contacts = serializers.ListField(
+        child=ContactInSerializer(), min_length=1, max_length=MAX_BATCH
+    )
 
 
 # --- Intent signals ---------------------------------------------------------------
@@ -417,7 +421,9 @@ class IntentOutSerializer(serializers.ModelSerializer):
 
 
 class IntentBatchSerializer(serializers.Serializer):
-    intent_signals = IntentInSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+    intent_signals = serializers.ListField(
+        child=IntentInSerializer(), min_length=1, max_length=MAX_BATCH
+    )
 
 
 class IntentResultSerializer(serializers.Serializer):

@@ -129,23 +129,38 @@ def _conditional_updates(
         Contact.objects.filter(pk__in=chunk).update(**assignments, updated_at=now)
 
 
-def contacts_write(
-    *,
-    contacts: Sequence[ContactInput],
-    company_ids: Mapping[CompanyRef, int],
-    overwrite: bool,
-) -> ContactUpsertResult:
-    """Create missing contacts and update existing ones; the caller owns the transaction.
+@dataclass(frozen=True)
+class ContactPlan:
+    """Contacts to upsert, merged by e-mail, with the rows they already have.
 
-    ``company_ids`` must hold the id of every ``contact.company_ref()`` (resolve
-    them together with any other companies in one ``companies_resolve`` call).
-    Runs about four queries per 500 contacts: read existing, insert new
-    (``ignore_conflicts``: a concurrent request may insert the same e-mail),
-    one conditional UPDATE, read back ids and companies.
+    Made by ``contacts_plan`` (one read); ``company_refs`` says which companies
+    the write needs, so that the caller resolves exactly those (together with
+    its own) in one ``companies_resolve`` pass, and no company is created for
+    a contact that already has one.
     """
+
+    contacts: Mapping[str, ContactInput]  # e-mail -> merged input
+    existing: Mapping[str, Mapping]  # e-mail -> current row values
+    overwrite: bool
+
+    def needs_company(self, contact: ContactInput) -> bool:
+        row = self.existing.get(contact.email)
+        if row is None or row["company_id"] is None:
+            return True
+        explicit = contact.company is not None and not contact.company.is_empty
+        return self.overwrite and explicit
+
+    def company_refs(self) -> list[CompanyRef]:
+        return [
+            ref
+            for contact in self.contacts.values()
+            if (ref := contact.company_ref()) is not None and self.needs_company(contact)
+        ]
+
+
+def contacts_plan(*, contacts: Sequence[ContactInput], overwrite: bool) -> ContactPlan:
+    """Merge the inputs by e-mail and read the existing rows: one query per 500 e-mails."""
     merged = _merge(contacts, overwrite=overwrite)
-    if not merged:
-        return ContactUpsertResult(ids={}, company_ids={})
     emails = list(merged)
     existing: dict[str, dict] = {}
     for i in range(0, len(emails), _CHUNK):
@@ -153,10 +168,29 @@ def contacts_write(
             "id", "email", "company_id", *TEXT_FIELDS, *FLAG_FIELDS
         ):
             existing[row["email"]] = row
+    return ContactPlan(contacts=merged, existing=existing, overwrite=overwrite)
+
+
+def contacts_write(
+    *, plan: ContactPlan, company_ids: Mapping[CompanyRef, int]
+) -> ContactUpsertResult:
+    """Create missing contacts and update existing ones; the caller owns the transaction.
+
+    ``company_ids`` must hold the id of every ref in ``plan.company_refs()``.
+    Runs about three queries per 500 contacts: insert new (``ignore_conflicts``:
+    a concurrent request may insert the same e-mail), one conditional UPDATE,
+    read back ids and companies.
+    """
+    merged, existing, overwrite = plan.contacts, plan.existing, plan.overwrite
+    if not merged:
+        return ContactUpsertResult(ids={}, company_ids={})
+    emails = list(merged)
 
     def company_for(contact: ContactInput) -> int | None:
         ref = contact.company_ref()
-        return company_ids[ref] if ref is not None else None
+        if ref is None or not plan.needs_company(contact):
+            return None
+        return company_ids[ref]
 
     new = [
         Contact(
@@ -192,12 +226,9 @@ def contacts_write(
                 wanted[name] = value
                 forced.add(name)
         company_id = company_for(contact)
-        explicit = contact.company is not None and not contact.company.is_empty
         if company_id is not None and company_id != row["company_id"]:
-            if row["company_id"] is None:
-                wanted["company"] = company_id
-            elif overwrite and explicit:
-                wanted["company"] = company_id
+            wanted["company"] = company_id
+            if row["company_id"] is not None:  # only an explicit company in overwrite mode
                 forced.add("company")
         if wanted:
             changes[row["id"]] = wanted
@@ -232,6 +263,6 @@ def contacts_upsert(*, contacts: Sequence[ContactInput], overwrite: bool) -> Con
     filled; with ``overwrite=True`` every given field is set, and an explicitly
     named company replaces the contact's company.
     """
-    refs = [ref for c in contacts if (ref := c.company_ref()) is not None]
-    company_ids = companies_resolve(refs=refs)
-    return contacts_write(contacts=contacts, company_ids=company_ids, overwrite=overwrite)
+    plan = contacts_plan(contacts=contacts, overwrite=overwrite)
+    company_ids = companies_resolve(refs=plan.company_refs())
+    return contacts_write(plan=plan, company_ids=company_ids)

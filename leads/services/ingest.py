@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from leads.models import Activity, Company, Contact
 from leads.normalize import company_name_key
 from leads.reference import region_for
-from leads.services.contacts import ContactInput, contacts_write
+from leads.services.contacts import ContactInput, contacts_plan, contacts_write
 from leads.services.resolve import CompanyRef, companies_match, companies_resolve
 
 _CHUNK = 1000  # keys per IN (...)
@@ -143,11 +143,12 @@ def events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     new_indexes = [index for key, index in first_of.items() if key not in existing]
     new_events = [events[index] for index in new_indexes]
 
-    contacts = [e.contact for e in new_events if e.contact is not None]
+    plan = contacts_plan(
+        contacts=[e.contact for e in new_events if e.contact is not None], overwrite=False
+    )
     refs = [e.company for e in new_events if e.company is not None]
-    refs += [ref for c in contacts if (ref := c.company_ref()) is not None]
-    company_ids = companies_resolve(refs=refs)
-    written = contacts_write(contacts=contacts, company_ids=company_ids, overwrite=False)
+    company_ids = companies_resolve(refs=refs + plan.company_refs())
+    written = contacts_write(plan=plan, company_ids=company_ids)
 
     rows = []
     for event in new_events:

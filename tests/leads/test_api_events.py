@@ -161,6 +161,7 @@ def test_an_existing_contact_only_gets_its_blank_fields_filled(api):
     assert contact.title == "部長"  # was blank: filled
     assert contact.company == company  # kept
     assert Activity.objects.get().company == company
+    assert Company.objects.count() == 1  # no company made for a contact that has one
 
 
 def test_an_existing_contact_without_a_company_gets_one(api):
