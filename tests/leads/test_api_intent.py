@@ -85,3 +85,125 @@ def test_recording_runs_a_bounded_number_of_queries(django_assert_max_num_querie
         result = intent_signals_record(signals=signals)
     assert result.created == 500
     assert len(result.company_ids) == 50
+
+
+# --- Endpoints ---------------------------------------------------------------------------
+
+URL = "/api/v1/intent-signals"
+
+
+@pytest.fixture
+def api(api_client):
+    api_client.credentials(
+        HTTP_AUTHORIZATION=api_client._credentials["HTTP_AUTHORIZATION"],
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    return api_client
+
+
+def _body(n: int = 1, **overrides) -> dict:
+    body = {
+        "company": {"domain": "intent.example.co.jp"},
+        "topic": "ＣＲＭ",
+        "strength": 70,
+        "observed_at": "2026-10-01T09:00:00+09:00",
+        "provider": "bombora",
+        "external_id": f"sig-{n}",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_posting_a_signal_is_201_then_200_when_replayed(api):
+    first = api.post(URL, _body(), format="json")
+    assert first.status_code == 201
+    assert first.json()["topic"] == "CRM"
+    again = api.post(URL, _body(strength=5), format="json")
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert IntentSignal.objects.get().strength == 70
+    assert Company.objects.get().domain == "intent.example.co.jp"
+
+
+def test_a_signal_may_name_its_company_by_name_only(api):
+    response = api.post(URL, _body(company={"name": "株式会社インテント"}), format="json")
+    assert response.status_code == 201
+    company = Company.objects.get()
+    assert (company.name, company.domain) == ("株式会社インテント", "")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"strength": 101}, "strength"),
+        ({"strength": -1}, "strength"),
+        ({"strength": "strong"}, "strength"),
+        ({"strength": None}, "strength"),
+        ({"observed_at": "2026-10-01T09:00:00"}, "observed_at"),
+        ({"observed_at": "2099-01-01T00:00:00Z"}, "observed_at"),
+        ({"observed_at": 5}, "observed_at"),
+        ({"company": None}, "company"),
+        ({"company": {}}, "company"),
+        ({"company": {"domain": "nope"}}, "company.domain"),
+        ({"company": "株式会社インテント"}, "company"),
+        ({"topic": ""}, "topic"),
+        ({"topic": "t" * 101}, "topic"),
+        ({"topic": "㍿" * 30}, "topic"),  # NFKC makes it 120 characters
+        ({"provider": None}, "provider"),
+        ({"external_id": "x" * 129}, "external_id"),
+    ],
+)
+def test_bad_signal_input_is_a_400_with_field_errors(api, change, field):
+    response = api.post(URL, _body(**change), format="json")
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert not IntentSignal.objects.exists()
+
+
+def test_a_signal_batch_reports_each_item(api):
+    IntentSignalFactory(provider="bombora", external_id="sig-1")
+    body = api.post(
+        f"{URL}/batch",
+        {"intent_signals": [_body(1), _body(2), _body(3, strength=500), _body(2)]},
+        format="json",
+    ).json()
+    assert (body["created"], body["duplicates"], body["rejected"]) == (1, 2, 1)
+    assert [r["status"] for r in body["results"]] == [
+        "duplicate",
+        "created",
+        "rejected",
+        "duplicate",
+    ]
+    assert "strength" in body["results"][2]["errors"]
+
+
+@pytest.mark.parametrize("body", [{}, {"intent_signals": []}, {"intent_signals": {}}, "x"])
+def test_a_malformed_signal_batch_is_a_400(api, body):
+    assert api.post(f"{URL}/batch", body, format="json").status_code == 400
+
+
+def test_signals_filter_by_company_topic_and_time(api):
+    company = CompanyFactory()
+    when = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    hit = IntentSignalFactory(company=company, topic="CRM", observed_at=when)
+    IntentSignalFactory(company=company, topic="ERP", observed_at=when)
+    IntentSignalFactory(company=company, topic="CRM", observed_at=when - dt.timedelta(days=30))
+    IntentSignalFactory(topic="CRM", observed_at=when)
+    params = {
+        "company": company.id,
+        "topic": "crm",
+        "observed_after": "2026-09-15T00:00:00+09:00",
+        "observed_before": "2026-10-02T00:00:00Z",
+    }
+    body = api.get(URL, params).json()
+    assert [s["id"] for s in body["results"]] == [hit.id]
+
+
+def test_a_bad_signal_filter_is_a_400(api):
+    assert api.get(URL, {"observed_after": "soon"}).status_code == 400
+
+
+def test_one_signal_is_read_by_id_and_an_unknown_one_is_a_404(api):
+    signal = IntentSignalFactory()
+    assert api.get(f"{URL}/{signal.id}").json()["external_id"] == signal.external_id
+    assert api.get(f"{URL}/999999").status_code == 404
