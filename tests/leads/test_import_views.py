@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -275,3 +276,32 @@ def test_a_purged_job_can_be_viewed_but_not_run_again(client, marketing_user):
     assert client.get(reverse("leads:import-detail", args=[job.id])).status_code == 200
     with pytest.raises(imports.ImportJobStateError):
         imports.import_job_commit(job_id=job.id)
+
+
+def test_an_intent_file_goes_through_the_same_job_flow(marketing_user):
+    from leads.models import IntentSignal
+
+    data = "ドメイン,トピック,強度,日付,提供元\r\na.example.jp,CRM,80,2025-04-01,bombora\r\n"
+    job = imports.import_job_create(
+        actor=marketing_user, file_name="intent.csv", data=data.encode("cp932"), kind="intent"
+    )
+    assert (job.kind, job.encoding, job.total_rows) == ("intent", "cp932", 1)
+    assert imports.import_job_check(job_id=job.id).counts["signals_created"] == 1
+    assert imports.import_job_commit(job_id=job.id).status == ImportJob.Status.DONE
+    assert IntentSignal.objects.get().company.domain == "a.example.jp"
+
+
+def test_an_intent_upload_without_its_columns_is_refused(marketing_user):
+    with pytest.raises(imports.ImportFileError):
+        imports.import_job_create(
+            actor=marketing_user,
+            file_name="x.csv",
+            data=b"domain,topic\r\na.jp,CRM\r\n",
+            kind="intent",
+        )
+    assert ImportJob.objects.count() == 0
+
+
+def test_only_importers_may_create_jobs(sales_user):
+    with pytest.raises(PermissionDenied):
+        imports.import_job_create(actor=sales_user, file_name="x.csv", data=LEADS_CSV, kind="leads")
