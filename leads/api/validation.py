@@ -11,6 +11,7 @@ errors, never exceptions.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -158,6 +159,32 @@ def _has_nul(data: object) -> bool:
     return False
 
 
+def _is_small_and_flat(value: dict) -> bool:
+    """The common case, checked without serialising: a few plain, short values."""
+    if len(value) > 64:
+        return False
+    size = 0
+    for key, item in value.items():
+        if type(key) is not str or _has_bad_characters(key):
+            return False
+        kind = type(item)
+        if kind is str:
+            if _has_bad_characters(item):
+                return False
+            size += len(item)
+        elif kind is int:
+            if not -(2**63) <= item < 2**63:
+                return False
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif item is not None and kind is not bool:
+            return False
+        size += len(key) + 32
+    # JSON needs at most 6 bytes per character (\u001f), so this bounds the size.
+    return size * 6 <= PROPERTIES_MAX_BYTES
+
+
 def properties_value(value: object, errors: Errors) -> dict:
     if value is None:
         return {}
@@ -166,6 +193,8 @@ def properties_value(value: object, errors: Errors) -> dict:
         return {}
     if not value:
         return {}
+    if _is_small_and_flat(value):
+        return value
     try:
         # C-speed checks in one go: depth (RecursionError), NaN/inf (ValueError),
         # lone surrogates (UnicodeEncodeError, a ValueError), size.

@@ -110,7 +110,7 @@ class EventBatchView(_ApiView):
         results = [
             {"index": i, "status": "rejected", "errors": batch.errors[i]}
             if i in batch.errors
-            else {"index": i, "status": outcomes[i].value, "errors": {}}
+            else {"index": i, "status": outcomes[i], "errors": {}}  # a StrEnum is a str
             for i in range(batch.size)
         ]
         return Response(

@@ -233,6 +233,14 @@ def test_a_500_event_batch_runs_a_bounded_number_of_queries(api, django_assert_m
     assert Contact.objects.count() == 480
 
 
+def test_a_batch_of_exactly_the_maximum_size_is_stored(api, settings):
+    items = [event(n, contact={"email": f"p{n}@c{n % 50}.example.jp"}) for n in range(1000)]
+    assert len(items) == settings.EVENTS_MAX_BATCH
+    body = post(api, items).json()
+    assert body["created"] == 1000
+    assert post(api, items).json()["duplicates"] == 1000
+
+
 # --- Per-item rejections ---------------------------------------------------------
 
 
