@@ -1,7 +1,7 @@
 """Validation of incoming events: a hand-written fast path.
 
-A batch of 1,000 events must validate in a few milliseconds; DRF serializers
-cost ~20x more per item (see docs/api.md, "Performance"). These functions
+A batch of 1,000 events validates in ~21 ms here and in ~80 ms with DRF's
+nested serializers (docs/api.md, "Performance"). These functions
 check the same schema that leads.api.serializers.EventSerializer documents,
 and return field-level errors keyed by path ("occurred_at", "contact.email").
 Any JSON value is acceptable input: wrong types, nulls and huge strings give
