@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leads.reference import Industry, Prefecture, Region
+from scoring.engine import match_key
 
 
 class Company(models.Model):
@@ -150,6 +153,13 @@ class Activity(models.Model):
     source = models.CharField(_("source system"), max_length=64)
     external_id = models.CharField(_("external id"), max_length=128)
     properties = models.JSONField(_("properties"), default=dict, blank=True)
+    # The match keys (NFKC, case-folded, single spaces; scoring.engine.match_key)
+    # of the properties that scoring rules filter on, so that the set-based
+    # rescoring compares them in SQL exactly as the engine does in Python.
+    # Written with the row by everything that stores activity (activity_match_keys).
+    url_key = models.TextField(blank=True, default="", db_default="", editable=False)
+    content_key = models.TextField(blank=True, default="", db_default="", editable=False)
+    campaign_key = models.TextField(blank=True, default="", db_default="", editable=False)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
@@ -178,6 +188,22 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d}"
 
+    def save(self, *args, **kwargs):
+        for name, value in self.match_keys(self.properties).items():
+            setattr(self, name, value)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def match_keys(properties: Mapping[str, object] | None) -> dict[str, str]:
+        """``url_key``, ``content_key`` and ``campaign_key`` for these properties."""
+        props = properties or {}
+
+        def key(name: str) -> str:
+            value = props.get(name)
+            return match_key(value) if isinstance(value, str) else ""
+
+        return {"url_key": key("url"), "content_key": key("title"), "campaign_key": key("campaign")}
+
 
 class IntentSignal(models.Model):
     """A third-party observation that a company researches a topic."""
@@ -186,6 +212,10 @@ class IntentSignal(models.Model):
         Company, on_delete=models.CASCADE, related_name="intent_signals", verbose_name=_("company")
     )
     topic = models.CharField(_("topic"), max_length=100)
+    # match_key(topic), for the set-based rescoring (see Activity.url_key).
+    topic_key = models.CharField(
+        max_length=100, blank=True, default="", db_default="", editable=False
+    )
     strength = models.PositiveSmallIntegerField(_("strength (0–100)"))
     observed_at = models.DateTimeField(_("observed at"))
     provider = models.CharField(_("provider"), max_length=64)
@@ -210,6 +240,10 @@ class IntentSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} ({self.strength})"
+
+    def save(self, *args, **kwargs):
+        self.topic_key = match_key(self.topic or "")
+        super().save(*args, **kwargs)
 
 
 class ImportJob(models.Model):

@@ -746,17 +746,43 @@ def score(definition: Definition, facts: LeadFacts, at: datetime) -> Score:
     fired), by |points| descending, then key.
     """
     _require_aware(at, "at")
+    sums: dict[str, tuple[int, float]] = {}
+    for rule in definition.behaviour:
+        times = (a.occurred_at for a in facts.activities if rule.matches(a))
+        sums[rule.key] = _decayed(rule, times, at)
+    for rule in definition.intents:
+        times = (i.observed_at for i in facts.intents if rule.matches(i))
+        sums[rule.key] = _decayed(rule, times, at)
+    matched = {rule.key for rule in definition.attributes if rule.matches(facts)}
+    return score_from_sums(definition, matched_attributes=matched, sums=sums)
+
+
+def score_from_sums(
+    definition: Definition,
+    *,
+    matched_attributes: Iterable[str],
+    sums: Mapping[str, tuple[int, float]],
+) -> Score:
+    """A score from what was matched: the last step of ``score``, shared with SQL.
+
+    ``matched_attributes`` are the keys of the attribute rules that fired;
+    ``sums`` maps a behaviour or intent rule's key to (hits, decayed sum
+    before the cap) of its events within the window. Set-based rescoring
+    computes those in SQL and finishes here, so caps, rounding and bands are
+    the engine's own.
+    """
+    matched = set(matched_attributes)
     found = [
         _contribution(rule, "fit", 1, rule.points)
         for rule in definition.attributes
-        if rule.matches(facts)
+        if rule.key in matched
     ]
-    for behaviour in definition.behaviour:
-        times = (a.occurred_at for a in facts.activities if behaviour.matches(a))
-        found.append(_contribution(behaviour, "behaviour", *_decayed(behaviour, times, at)))
-    for intent in definition.intents:
-        times = (i.observed_at for i in facts.intents if intent.matches(i))
-        found.append(_contribution(intent, "intent", *_decayed(intent, times, at)))
+    for rule in definition.behaviour:
+        if rule.key in sums:
+            found.append(_contribution(rule, "behaviour", *sums[rule.key]))
+    for rule in definition.intents:
+        if rule.key in sums:
+            found.append(_contribution(rule, "intent", *sums[rule.key]))
     parts = sorted(
         (part for part in found if part is not None),
         key=lambda part: (-abs(part[1]), part[0].rule_key),

@@ -41,6 +41,7 @@ from leads.demo.people import ContactSpec, contact_specs
 from leads.models import Activity, Company, Contact, IntentSignal
 from leads.normalize import company_name_key
 from leads.reference import region_for
+from scoring.engine import match_key
 
 
 def demo_users_ensure() -> int:
@@ -151,6 +152,7 @@ def _activities(
             source=source,
             external_id=f"{prefix}-{n}",
             properties=props,
+            **Activity.match_keys(props),
         )
 
 
@@ -238,6 +240,7 @@ def demo_intent_build(
                 IntentSignal(
                     company_id=company_id,
                     topic=topic,
+                    topic_key=match_key(topic),
                     strength=strength,
                     observed_at=at,
                     provider=INTENT_PROVIDER,

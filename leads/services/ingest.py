@@ -26,6 +26,7 @@ from leads.normalize import company_name_key
 from leads.reference import region_for
 from leads.services.contacts import ContactInput, contacts_plan, contacts_write
 from leads.services.resolve import CompanyRef, companies_match, companies_resolve
+from leads.signals import lead_activity_changed
 
 logger = logging.getLogger(__name__)
 
@@ -138,10 +139,11 @@ def _touch_last_activity(*, contact_ids: set[int], company_ids: set[int]) -> Non
 _PG_INSERT_ACTIVITY = """
 WITH stored AS (
     INSERT INTO {activity} (contact_id, company_id, kind, occurred_at, source, external_id,
-                            properties, received_at)
-    SELECT c, co, k, o, s, e, p::jsonb, %s
+                            properties, url_key, content_key, campaign_key, received_at)
+    SELECT c, co, k, o, s, e, p::jsonb, uk, ck, ca, %s
     FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[], %s::text[],
-                %s::text[], %s::text[]) AS t(c, co, k, o, s, e, p)
+                %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+         AS t(c, co, k, o, s, e, p, uk, ck, ca)
     ON CONFLICT (source, external_id) DO NOTHING
     RETURNING contact_id, company_id, occurred_at, source, external_id
 ),
@@ -221,6 +223,7 @@ def _insert_activities(rows: list[_Row]) -> set[tuple[str, str]]:
                     source=r.event.source,
                     external_id=r.event.external_id,
                     properties=r.event.properties,
+                    **Activity.match_keys(r.event.properties),
                 )
                 for r in rows
             ],
@@ -242,6 +245,8 @@ def _insert_activities(rows: list[_Row]) -> set[tuple[str, str]]:
         [e.external_id for e in events],
         [json.dumps(e.properties, ensure_ascii=False) for e in events],
     ]
+    keys = [Activity.match_keys(e.properties) for e in events]
+    columns += [[k[name] for k in keys] for name in ("url_key", "content_key", "campaign_key")]
     sql = _PG_INSERT_ACTIVITY.format(
         activity=Activity._meta.db_table,
         touch_contacts=_PG_TOUCH.format(
@@ -328,13 +333,22 @@ def _events_ingest(events: Sequence[EventInput]) -> IngestResult:
         EventOutcome.CREATED if index in created else EventOutcome.DUPLICATE
         for index in range(len(events))
     )
-    return IngestResult(
+    result = IngestResult(
         outcomes=outcomes,
         created=len(created),
         duplicates=len(events) - len(created),
         contact_ids=frozenset(r.contact_id for r in kept if r.contact_id is not None),
         company_ids=frozenset(r.company_id for r in kept if r.company_id is not None),
     )
+    if kept:
+        # A contact's activity changes that contact's score; a company's
+        # contact-less activity changes its account's and all its contacts'.
+        lead_activity_changed.send(
+            sender=Activity,
+            contact_ids=result.contact_ids,
+            company_ids=frozenset(r.company_id for r in kept if r.contact_id is None),
+        )
+    return result
 
 
 # --- Companies --------------------------------------------------------------

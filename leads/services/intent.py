@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from leads.models import IntentSignal
 from leads.services.resolve import CompanyRef, companies_resolve
+from leads.signals import lead_activity_changed
+from scoring.engine import match_key
 
 _CHUNK = 1000  # keys per query; well under SQLite's variable limit
 
@@ -128,6 +130,7 @@ def intent_signals_record_each(*, signals: Sequence[IntentInput]) -> IntentRecor
         IntentSignal(
             company_id=company_ids[s.company],
             topic=s.topic,
+            topic_key=match_key(s.topic),
             strength=s.strength,
             observed_at=s.observed_at,
             provider=s.provider,
@@ -144,6 +147,10 @@ def intent_signals_record_each(*, signals: Sequence[IntentInput]) -> IntentRecor
         duplicates=len(signals) - len(rows),
         company_ids=frozenset(row.company_id for row in rows),
     )
+    if rows:
+        lead_activity_changed.send(
+            sender=IntentSignal, contact_ids=frozenset(), company_ids=result.company_ids
+        )
     return IntentRecordEach(
         result=result, is_created=tuple(i in new_indexes for i in range(len(signals)))
     )

@@ -1,0 +1,212 @@
+"""A definition as JSON (what a version stores) and back.
+
+The stored form is plain JSON so that versions can be diffed, audited and
+edited without code. ``definition_from_spec`` is the only way in: it builds the
+engine's frozen dataclasses, whose own checks refuse a bad rule, and turns
+every problem into a ``SpecError`` that names the rule and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from scoring.engine import (
+    AttributeRule,
+    BantRequirement,
+    BehaviourRule,
+    Definition,
+    IntentRule,
+    Op,
+    Thresholds,
+)
+
+Spec = dict[str, Any]
+
+SPEC_FORMAT = 1
+
+
+class SpecError(ValueError):
+    """A definition spec that cannot be used, with where the problem is."""
+
+    def __init__(self, message: str, *, where: str = "") -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.message = message
+
+
+def _number(value: Any) -> float | int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a number: {value!r}")
+    return value
+
+
+def _behaviour_spec(rule: BehaviourRule) -> Spec:
+    return {
+        "key": rule.key,
+        "label": rule.label,
+        "kinds": sorted(rule.kinds),
+        "url_contains": rule.url_contains,
+        "content_contains": rule.content_contains,
+        "campaign": rule.campaign,
+        "points": rule.points,
+        "cap": rule.cap,
+        "half_life_days": rule.half_life_days,
+        "window_days": rule.window_days,
+    }
+
+
+def _intent_spec(rule: IntentRule) -> Spec:
+    return {
+        "key": rule.key,
+        "label": rule.label,
+        "topics": sorted(rule.topics),
+        "min_strength": rule.min_strength,
+        "points": rule.points,
+        "cap": rule.cap,
+        "half_life_days": rule.half_life_days,
+        "window_days": rule.window_days,
+    }
+
+
+def _attribute_spec(rule: AttributeRule) -> Spec:
+    value = rule.value
+    if isinstance(value, tuple):
+        value = list(value)
+    return {
+        "key": rule.key,
+        "label": rule.label,
+        "attribute": rule.attribute,
+        "op": str(rule.op),
+        "value": value,
+        "points": rule.points,
+    }
+
+
+def spec_from_definition(definition: Definition) -> Spec:
+    """The JSON form of a definition (stable key order, lists sorted where sets)."""
+    thresholds = definition.thresholds
+    return {
+        "format": SPEC_FORMAT,
+        "thresholds": {
+            "warm": thresholds.warm,
+            "hot": thresholds.hot,
+            "fit_floor": thresholds.fit_floor,
+        },
+        "bant": {
+            "required": sorted(definition.bant.required),
+            "min_count": definition.bant.min_count,
+        },
+        "attributes": [_attribute_spec(r) for r in definition.attributes],
+        "behaviour": [_behaviour_spec(r) for r in definition.behaviour],
+        "intents": [_intent_spec(r) for r in definition.intents],
+    }
+
+
+def _rules(spec: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    rules = spec.get(name, [])
+    if not isinstance(rules, list) or not all(isinstance(r, Mapping) for r in rules):
+        raise SpecError("must be a list of rules", where=name)
+    return rules
+
+
+def _build(where: str, build):
+    try:
+        return build()
+    except SpecError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        message = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise SpecError(message, where=where) from None
+
+
+def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
+    """The engine definition a spec describes; SpecError if it is not a valid one."""
+    if not isinstance(spec, Mapping):
+        raise SpecError("a definition must be a JSON object")
+    behaviour = tuple(
+        _build(
+            f"behaviour[{i}]",
+            lambda r=r: BehaviourRule(
+                key=r["key"],
+                label=str(r.get("label") or r["key"]),
+                kinds=frozenset(r["kinds"]) if isinstance(r["kinds"], list) else r["kinds"],
+                url_contains=str(r.get("url_contains") or ""),
+                content_contains=str(r.get("content_contains") or ""),
+                campaign=str(r.get("campaign") or ""),
+                points=r["points"],
+                cap=_number(r.get("cap")),
+                half_life_days=_number(r.get("half_life_days")),
+                window_days=_number(r.get("window_days")),
+            ),
+        )
+        for i, r in enumerate(_rules(spec, "behaviour"))
+    )
+    intents = tuple(
+        _build(
+            f"intents[{i}]",
+            lambda r=r: IntentRule(
+                key=r["key"],
+                label=str(r.get("label") or r["key"]),
+                topics=frozenset(r.get("topics") or ()),
+                min_strength=r.get("min_strength", 0),
+                points=r["points"],
+                cap=_number(r.get("cap")),
+                half_life_days=_number(r.get("half_life_days")),
+                window_days=_number(r.get("window_days")),
+            ),
+        )
+        for i, r in enumerate(_rules(spec, "intents"))
+    )
+    attributes = tuple(
+        _build(
+            f"attributes[{i}]",
+            lambda r=r: AttributeRule(
+                key=r["key"],
+                label=str(r.get("label") or r["key"]),
+                attribute=r["attribute"],
+                op=Op(r["op"]) if r["op"] in Op._value2member_map_ else r["op"],
+                value=r.get("value"),
+                points=r["points"],
+            ),
+        )
+        for i, r in enumerate(_rules(spec, "attributes"))
+    )
+    raw_thresholds = spec.get("thresholds")
+    if not isinstance(raw_thresholds, Mapping):
+        raise SpecError("must be an object with warm and hot", where="thresholds")
+    thresholds = _build(
+        "thresholds",
+        lambda: Thresholds(
+            warm=raw_thresholds["warm"],
+            hot=raw_thresholds["hot"],
+            fit_floor=_number(raw_thresholds.get("fit_floor")),
+        ),
+    )
+    raw_bant = spec.get("bant") or {}
+    if not isinstance(raw_bant, Mapping):
+        raise SpecError("must be an object", where="bant")
+    bant = _build(
+        "bant",
+        lambda: BantRequirement(
+            required=frozenset(raw_bant.get("required") or ()),
+            min_count=raw_bant.get("min_count", 0),
+        ),
+    )
+    return _build(
+        "rules",
+        lambda: Definition(
+            behaviour=behaviour,
+            attributes=attributes,
+            intents=intents,
+            thresholds=thresholds,
+            bant=bant,
+        ),
+    )
+
+
+def spec_normalised(spec: Mapping[str, Any]) -> Spec:
+    """The canonical form of a valid spec (so equal definitions compare equal)."""
+    return spec_from_definition(definition_from_spec(spec))
