@@ -8,10 +8,11 @@ well-formed, even if some items were rejected.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -149,68 +150,129 @@ class EventView(_ApiView):
         return Response({"status": outcome.value}, status=code)
 
 
-# --- Companies --------------------------------------------------------------
+# --- Companies, contacts and intent signals -----------------------------------
+# The three resources have one shape: a list that also takes one item (POST:
+# 201 when it was created, 200 when it already existed), a detail view, and a
+# batch endpoint. The bases below hold that shape; each resource states its
+# serializers, filter, queryset and how to call its service, and a _*_schema
+# decorator attaches its OpenAPI texts. The view classes have no docstrings:
+# drf-spectacular would publish them as the operations' descriptions.
 
 
-class CompanyListView(_ApiView, generics.ListAPIView):
+class _ResourceListView(_ApiView, generics.ListAPIView):
+    # GET: a filtered page of ``queryset``. POST: one item, through ``save_one``.
     permission_classes = [CanReadOrIngest]
-    serializer_class = s.CompanyOutSerializer
-    filterset_class = CompanyApiFilter
     pagination_class = ApiPagination
-    queryset = Company.objects.order_by("id")
+    in_serializer_class: type[Serializer]
 
-    @extend_schema(
-        summary="List companies",
-        tags=["companies"],
-        responses={200: s.CompanyOutSerializer(many=True), 400: _ERRORS, **_DENIED},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def save_one(self, item) -> tuple[dict[str, Any], bool]:
+        """Store one validated item: (lookup of its row in ``queryset``, whether it is new).
 
-    @extend_schema(
-        operation_id="companies_upsert",
-        summary="Create or update one company",
-        description="Found by corporate_number, then domain, then name (created if none "
-        "matches); every given field is then set. A blank or null field is left alone.",
-        request=s.CompanyInSerializer,
-        responses={
-            201: OpenApiResponse(s.CompanyOutSerializer, description="Created."),
-            200: OpenApiResponse(s.CompanyOutSerializer, description="Updated."),
-            400: _ERRORS,
-            **_DENIED,
-        },
-        tags=["companies"],
-    )
+        Raises exceptions.ValidationError if the service rejects the item.
+        """
+        raise NotImplementedError
+
     def post(self, request):
-        company_input = _validate_one(request.data, s.CompanyInSerializer)
-        item = companies_upsert(companies=[company_input]).items[0]
-        if item.outcome == CompanyOutcome.REJECTED:
-            raise _invalid(dict(item.errors))
-        company = Company.objects.get(pk=item.company_id)
-        code = (
-            status.HTTP_201_CREATED
-            if item.outcome == CompanyOutcome.CREATED
-            else status.HTTP_200_OK
-        )
-        return Response(s.CompanyOutSerializer(company).data, status=code)
+        item = _validate_one(request.data, self.in_serializer_class)
+        lookup, is_created = self.save_one(item)
+        instance = self.get_queryset().get(**lookup)
+        code = status.HTTP_201_CREATED if is_created else status.HTTP_200_OK
+        return Response(self.serializer_class(instance).data, status=code)
 
 
-class CompanyDetailView(_ApiView, generics.RetrieveAPIView):
+class _ResourceDetailView(_ApiView, generics.RetrieveAPIView):
     permission_classes = [CanReadOrIngest]
-    serializer_class = s.CompanyOutSerializer
-    queryset = Company.objects.all()
 
-    @extend_schema(
-        summary="One company",
-        tags=["companies"],
-        responses={
-            200: s.CompanyOutSerializer,
-            404: OpenApiResponse(description="No such company."),
-            **_DENIED,
-        },
+
+class _ResourceBatchView(_ApiView):
+    # POST ``{batch_key: [...]}``: each item is validated on its own, the valid ones saved.
+    permission_classes = [CanIngest]
+    batch_key: str
+    in_serializer_class: type[Serializer]
+
+    def save_batch(
+        self, *, size: int, inputs: list, positions: list[int], errors: dict[int, dict]
+    ) -> dict:
+        """Store the valid ``inputs`` (at request ``positions``) and return the response body.
+
+        ``errors`` holds the validation errors by position; the service's
+        rejections are added to it.
+        """
+        raise NotImplementedError
+
+    def post(self, request):
+        items = batch_items(request.data, key=self.batch_key, max_items=MAX_BATCH)
+        inputs, positions, errors = _validate_each(items, self.in_serializer_class)
+        return Response(
+            self.save_batch(size=len(items), inputs=inputs, positions=positions, errors=errors)
+        )
+
+
+def _list_schema(
+    *,
+    tag: str,
+    summary: str,
+    create_id: str,
+    create_summary: str,
+    created: str,
+    existed: str,
+    create_description: str | None = None,
+):
+    def decorate(view: type[_ResourceListView]) -> type[_ResourceListView]:
+        out = view.serializer_class
+        return extend_schema_view(
+            get=extend_schema(
+                summary=summary,
+                tags=[tag],
+                responses={200: out(many=True), 400: _ERRORS, **_DENIED},
+            ),
+            post=extend_schema(
+                operation_id=create_id,
+                summary=create_summary,
+                description=create_description,
+                request=view.in_serializer_class,
+                responses={
+                    201: OpenApiResponse(out, description=created),
+                    200: OpenApiResponse(out, description=existed),
+                    400: _ERRORS,
+                    **_DENIED,
+                },
+                tags=[tag],
+            ),
+        )(view)
+
+    return decorate
+
+
+def _detail_schema(*, tag: str, summary: str, missing: str):
+    def decorate(view: type[_ResourceDetailView]) -> type[_ResourceDetailView]:
+        return extend_schema_view(
+            get=extend_schema(
+                summary=summary,
+                tags=[tag],
+                responses={
+                    200: view.serializer_class,
+                    404: OpenApiResponse(description=missing),
+                    **_DENIED,
+                },
+            )
+        )(view)
+
+    return decorate
+
+
+def _batch_schema(
+    *, tag: str, operation_id: str, summary: str, request: type[Serializer], response
+):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            request=request,
+            responses={200: response, 400: _ERRORS, **_DENIED},
+            tags=[tag],
+        )
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 def _upsert_results(
@@ -233,19 +295,50 @@ def _upsert_results(
     }
 
 
-class CompanyBatchView(_ApiView):
-    permission_classes = [CanIngest]
+# --- Companies --------------------------------------------------------------
 
-    @extend_schema(
-        operation_id="companies_batch_upsert",
-        summary="Create or update companies in a batch (1-1000)",
-        request=s.CompanyBatchSerializer,
-        responses={200: s.UpsertBatchResultSerializer, 400: _ERRORS, **_DENIED},
-        tags=["companies"],
-    )
-    def post(self, request):
-        items = batch_items(request.data, key="companies", max_items=MAX_BATCH)
-        inputs, positions, errors = _validate_each(items, s.CompanyInSerializer)
+
+@_list_schema(
+    tag="companies",
+    summary="List companies",
+    create_id="companies_upsert",
+    create_summary="Create or update one company",
+    create_description="Found by corporate_number, then domain, then name (created if none "
+    "matches); every given field is then set. A blank or null field is left alone.",
+    created="Created.",
+    existed="Updated.",
+)
+class CompanyListView(_ResourceListView):
+    serializer_class = s.CompanyOutSerializer
+    in_serializer_class = s.CompanyInSerializer
+    filterset_class = CompanyApiFilter
+    queryset = Company.objects.order_by("id")
+
+    def save_one(self, item):
+        result = companies_upsert(companies=[item]).items[0]
+        if result.outcome == CompanyOutcome.REJECTED:
+            raise _invalid(dict(result.errors))
+        return {"pk": result.company_id}, result.outcome == CompanyOutcome.CREATED
+
+
+@_detail_schema(tag="companies", summary="One company", missing="No such company.")
+class CompanyDetailView(_ResourceDetailView):
+    serializer_class = s.CompanyOutSerializer
+    queryset = Company.objects.all()
+
+
+@_batch_schema(
+    tag="companies",
+    operation_id="companies_batch_upsert",
+    summary="Create or update companies in a batch (1-1000)",
+    request=s.CompanyBatchSerializer,
+    response=s.UpsertBatchResultSerializer,
+)
+class CompanyBatchView(_ResourceBatchView):
+    batch_key = "companies"
+    in_serializer_class = s.CompanyInSerializer
+
+    def save_batch(self, *, size, inputs, positions, errors):
         done: dict[int, tuple[str, int | None]] = {}
         if inputs:
             result = companies_upsert(companies=inputs)
@@ -254,7 +347,7 @@ class CompanyBatchView(_ApiView):
                     errors[index] = dict(item.errors)
                 else:
                     done[index] = (item.outcome.value, item.company_id)
-        return Response(_upsert_results(len(items), errors, done))
+        return _upsert_results(size, errors, done)
 
 
 # --- Contacts ---------------------------------------------------------------
@@ -269,153 +362,92 @@ def _contact_outcomes(inputs, positions, result) -> dict[int, tuple[str, int | N
     return done
 
 
-class ContactListView(_ApiView, generics.ListAPIView):
-    permission_classes = [CanReadOrIngest]
+@_list_schema(
+    tag="contacts",
+    summary="List contacts",
+    create_id="contacts_upsert",
+    create_summary="Create or update one contact (by e-mail)",
+    created="Created.",
+    existed="Updated.",
+)
+class ContactListView(_ResourceListView):
     serializer_class = s.ContactOutSerializer
+    in_serializer_class = s.ContactInSerializer
     filterset_class = ContactApiFilter
-    pagination_class = ApiPagination
     queryset = Contact.objects.select_related("company").order_by("id")
 
-    @extend_schema(
-        summary="List contacts",
-        tags=["contacts"],
-        responses={200: s.ContactOutSerializer(many=True), 400: _ERRORS, **_DENIED},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
-        operation_id="contacts_upsert",
-        summary="Create or update one contact (by e-mail)",
-        request=s.ContactInSerializer,
-        responses={
-            201: OpenApiResponse(s.ContactOutSerializer, description="Created."),
-            200: OpenApiResponse(s.ContactOutSerializer, description="Updated."),
-            400: _ERRORS,
-            **_DENIED,
-        },
-        tags=["contacts"],
-    )
-    def post(self, request):
-        contact_input = _validate_one(request.data, s.ContactInSerializer)
-        result = contacts_upsert(contacts=[contact_input], overwrite=True)
-        contact = Contact.objects.select_related("company").get(pk=result.ids[contact_input.email])
-        code = (
-            status.HTTP_201_CREATED if contact_input.email in result.created else status.HTTP_200_OK
-        )
-        return Response(s.ContactOutSerializer(contact).data, status=code)
+    def save_one(self, item):
+        result = contacts_upsert(contacts=[item], overwrite=True)
+        return {"pk": result.ids[item.email]}, item.email in result.created
 
 
-class ContactDetailView(_ApiView, generics.RetrieveAPIView):
-    permission_classes = [CanReadOrIngest]
+@_detail_schema(tag="contacts", summary="One contact", missing="No such contact.")
+class ContactDetailView(_ResourceDetailView):
     serializer_class = s.ContactOutSerializer
     queryset = Contact.objects.select_related("company")
 
-    @extend_schema(
-        summary="One contact",
-        tags=["contacts"],
-        responses={
-            200: s.ContactOutSerializer,
-            404: OpenApiResponse(description="No such contact."),
-            **_DENIED,
-        },
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
+@_batch_schema(
+    tag="contacts",
+    operation_id="contacts_batch_upsert",
+    summary="Create or update contacts in a batch (1-1000)",
+    request=s.ContactBatchSerializer,
+    response=s.UpsertBatchResultSerializer,
+)
+class ContactBatchView(_ResourceBatchView):
+    batch_key = "contacts"
+    in_serializer_class = s.ContactInSerializer
 
-class ContactBatchView(_ApiView):
-    permission_classes = [CanIngest]
-
-    @extend_schema(
-        operation_id="contacts_batch_upsert",
-        summary="Create or update contacts in a batch (1-1000)",
-        request=s.ContactBatchSerializer,
-        responses={200: s.UpsertBatchResultSerializer, 400: _ERRORS, **_DENIED},
-        tags=["contacts"],
-    )
-    def post(self, request):
-        items = batch_items(request.data, key="contacts", max_items=MAX_BATCH)
-        inputs, positions, errors = _validate_each(items, s.ContactInSerializer)
+    def save_batch(self, *, size, inputs, positions, errors):
         done = {}
         if inputs:
             result = contacts_upsert(contacts=inputs, overwrite=True)
             done = _contact_outcomes(inputs, positions, result)
-        return Response(_upsert_results(len(items), errors, done))
+        return _upsert_results(size, errors, done)
 
 
 # --- Intent signals ---------------------------------------------------------
 
 
-class IntentListView(_ApiView, generics.ListAPIView):
-    permission_classes = [CanReadOrIngest]
+@_list_schema(
+    tag="intent-signals",
+    summary="List intent signals",
+    create_id="intent_signals_create",
+    create_summary="Record one intent signal",
+    create_description="Idempotent on (provider, external_id). The company is created if new.",
+    created="Stored.",
+    existed="Already stored: unchanged.",
+)
+class IntentListView(_ResourceListView):
     serializer_class = s.IntentOutSerializer
+    in_serializer_class = s.IntentInSerializer
     filterset_class = IntentApiFilter
-    pagination_class = ApiPagination
     queryset = IntentSignal.objects.order_by("id")
 
-    @extend_schema(
-        summary="List intent signals",
-        tags=["intent-signals"],
-        responses={200: s.IntentOutSerializer(many=True), 400: _ERRORS, **_DENIED},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
-        operation_id="intent_signals_create",
-        summary="Record one intent signal",
-        description="Idempotent on (provider, external_id). The company is created if new.",
-        request=s.IntentInSerializer,
-        responses={
-            201: OpenApiResponse(s.IntentOutSerializer, description="Stored."),
-            200: OpenApiResponse(s.IntentOutSerializer, description="Already stored: unchanged."),
-            400: _ERRORS,
-            **_DENIED,
-        },
-        tags=["intent-signals"],
-    )
-    def post(self, request):
-        signal_input = _validate_one(request.data, s.IntentInSerializer)
-        each = intent_signals_record_each(signals=[signal_input])
-        signal = IntentSignal.objects.get(
-            provider=signal_input.provider, external_id=signal_input.external_id
-        )
-        code = status.HTTP_201_CREATED if each.is_created[0] else status.HTTP_200_OK
-        return Response(s.IntentOutSerializer(signal).data, status=code)
+    def save_one(self, item):
+        each = intent_signals_record_each(signals=[item])
+        lookup = {"provider": item.provider, "external_id": item.external_id}
+        return lookup, each.is_created[0]
 
 
-class IntentDetailView(_ApiView, generics.RetrieveAPIView):
-    permission_classes = [CanReadOrIngest]
+@_detail_schema(tag="intent-signals", summary="One intent signal", missing="No such signal.")
+class IntentDetailView(_ResourceDetailView):
     serializer_class = s.IntentOutSerializer
     queryset = IntentSignal.objects.all()
 
-    @extend_schema(
-        summary="One intent signal",
-        tags=["intent-signals"],
-        responses={
-            200: s.IntentOutSerializer,
-            404: OpenApiResponse(description="No such signal."),
-            **_DENIED,
-        },
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
+@_batch_schema(
+    tag="intent-signals",
+    operation_id="intent_signals_batch_create",
+    summary="Record intent signals in a batch (1-1000)",
+    request=s.IntentBatchSerializer,
+    response=s.IntentBatchResultSerializer,
+)
+class IntentBatchView(_ResourceBatchView):
+    batch_key = "intent_signals"
+    in_serializer_class = s.IntentInSerializer
 
-class IntentBatchView(_ApiView):
-    permission_classes = [CanIngest]
-
-    @extend_schema(
-        operation_id="intent_signals_batch_create",
-        summary="Record intent signals in a batch (1-1000)",
-        request=s.IntentBatchSerializer,
-        responses={200: s.IntentBatchResultSerializer, 400: _ERRORS, **_DENIED},
-        tags=["intent-signals"],
-    )
-    def post(self, request):
-        items = batch_items(request.data, key="intent_signals", max_items=MAX_BATCH)
-        inputs, positions, errors = _validate_each(items, s.IntentInSerializer)
+    def save_batch(self, *, size, inputs, positions, errors):
         created_at: dict[int, bool] = {}
         if inputs:
             each = intent_signals_record_each(signals=inputs)
@@ -424,14 +456,12 @@ class IntentBatchView(_ApiView):
             {"index": i, "status": "rejected", "errors": errors[i]}
             if i in errors
             else {"index": i, "status": "created" if created_at[i] else "duplicate", "errors": {}}
-            for i in range(len(items))
+            for i in range(size)
         ]
         statuses = [r["status"] for r in results]
-        return Response(
-            {
-                "created": statuses.count("created"),
-                "duplicates": statuses.count("duplicate"),
-                "rejected": statuses.count("rejected"),
-                "results": results,
-            }
-        )
+        return {
+            "created": statuses.count("created"),
+            "duplicates": statuses.count("duplicate"),
+            "rejected": statuses.count("rejected"),
+            "results": results,
+        }
