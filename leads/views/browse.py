@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
+from django_filters import FilterSet
 
 from accounts.decorators import role_required
 from leads import selectors
@@ -23,20 +27,31 @@ def _querystring_without_page(request) -> str:
     return params.urlencode()
 
 
+def _render_filtered_list(
+    request, filterset: FilterSet, *, template: str, fragment: str, **extra: Any
+) -> HttpResponse:
+    """One page of ``filterset``'s rows: the whole page, or for htmx only its rows fragment."""
+    context = {
+        "filter": filterset,
+        "page": _page(request, filterset.qs),  # an invalid filter form yields no rows
+        "query": _querystring_without_page(request),
+        "can_import": can_import_leads(request.user),
+        "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
+        **extra,
+    }
+    return render(request, fragment if request.htmx else template, context)
+
+
 @role_required(can_view_leads)
 def lead_list(request):
     contact_filter = selectors.contact_filter_for(actor=request.user, params=request.GET)
-    queryset = contact_filter.qs  # an invalid filter form yields no rows
-    context = {
-        "filter": contact_filter,
-        "page": _page(request, queryset),
-        "query": _querystring_without_page(request),
-        "can_export": can_export_leads(request.user),
-        "can_import": can_import_leads(request.user),
-        "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
-    }
-    template = "leads/_lead_rows.html" if request.htmx else "leads/lead_list.html"
-    return render(request, template, context)
+    return _render_filtered_list(
+        request,
+        contact_filter,
+        template="leads/lead_list.html",
+        fragment="leads/_lead_rows.html",
+        can_export=can_export_leads(request.user),
+    )
 
 
 @role_required(can_view_leads)
@@ -55,16 +70,12 @@ def lead_detail(request, contact_id: int):
 @role_required(can_view_leads)
 def company_list(request):
     company_filter = selectors.company_filter_for(actor=request.user, params=request.GET)
-    queryset = company_filter.qs  # an invalid filter form yields no rows
-    context = {
-        "filter": company_filter,
-        "page": _page(request, queryset),
-        "query": _querystring_without_page(request),
-        "can_import": can_import_leads(request.user),
-        "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
-    }
-    template = "leads/_company_rows.html" if request.htmx else "leads/company_list.html"
-    return render(request, template, context)
+    return _render_filtered_list(
+        request,
+        company_filter,
+        template="leads/company_list.html",
+        fragment="leads/_company_rows.html",
+    )
 
 
 @role_required(can_view_leads)
