@@ -30,6 +30,7 @@ migrate: install
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py rescore --full
 
 ## make run: set up (venv, database, translations, demo data) and serve on http://$(HOST):$(PORT)
 run: compilemessages seed

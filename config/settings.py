@@ -155,6 +155,9 @@ CELERY_RESULT_BACKEND = None
 # their exceptions reach the caller instead of vanishing into a queue.
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# The queue tasks are sent to and a worker consumes unless given -Q. Installations
+# sharing one Redis can keep apart this way; the tests give each pytest process its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="") or "celery"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -175,7 +178,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "leads.tasks.import_jobs_purge",
         "schedule": crontab(hour=3, minute=17),
     },
+    # 03:30 in Japan: decay moves leads across bands while nobody works.
+    "rescore-nightly": {
+        "task": "scoring.tasks.rescore_nightly",
+        "schedule": crontab(hour=18, minute=30),
+    },
 }
+# Leads per rescoring chunk (one Celery task each).
+SCORING_CHUNK_SIZE = _int("SCORING_CHUNK_SIZE", 5000, minimum=1)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

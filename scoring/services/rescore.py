@@ -62,7 +62,7 @@ class Subjects:
     def filter(self, field: str) -> dict[str, object]:
         if self.ids is not None:
             return {f"{field}__in": self.ids}
-        return {f"{field}__range": (self.low, self.high)}
+        return {f"{field}__gte": self.low, f"{field}__lte": self.high}
 
 
 # --- SQL -----------------------------------------------------------------------------

@@ -36,9 +36,7 @@ SECONDS = st.integers(-3 * 86_400, 400 * 86_400)
 activity_rows = st.lists(
     st.tuples(st.sampled_from(KINDS), SECONDS, st.sampled_from(PROPERTIES)), max_size=8
 )
-intent_rows = st.lists(
-    st.tuples(st.sampled_from(TOPICS), st.integers(0, 100), SECONDS), max_size=4
-)
+intent_rows = st.lists(st.tuples(st.sampled_from(TOPICS), st.integers(0, 100), SECONDS), max_size=4)
 people = st.lists(
     st.tuples(
         st.sampled_from(TITLES),

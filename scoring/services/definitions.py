@@ -1,0 +1,263 @@
+"""The definition's life: draft → awaiting approval → active → retired.
+
+Marketing drafts (a copy of a version) and edits the draft, then submits it.
+A version becomes active only once marketing and sales (a sales manager) have
+both approved it in the current review round, each with a comment; activating
+retires the previously active version and starts a full rescore. A refusal
+sends the version back to draft; resubmitting starts a new round, so an
+approval of an earlier text never counts for a changed one.
+
+Every step writes an ``AuditEntry`` in the same transaction. Permission is
+checked here (PermissionDenied), not only in views, so no caller can skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scoring.models import Approval, AuditEntry, DefinitionVersion
+from scoring.permissions import (
+    can_approve_for_marketing,
+    can_approve_for_sales,
+    can_draft_definition,
+)
+from scoring.spec import SpecError, spec_normalised
+
+Status = DefinitionVersion.Status
+Department = Approval.Department
+
+
+class ActivationConflict(Exception):
+    """Another version was activated at the same moment; this one stays awaiting."""
+
+
+def _flatten(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        items: dict[str, Any] = {}
+        for key, item in value.items():
+            items.update(_flatten(item, f"{path}.{key}" if path else str(key)))
+        return items
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, Mapping) and "key" in v for v in value)
+    ):
+        items = {}
+        for item in value:
+            items.update(_flatten(item, f"{path}[{item['key']}]"))
+        return items
+    return {path: value}
+
+
+def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What differs between two specs, one entry per changed leaf (rules by key)."""
+    old, new = _flatten(before), _flatten(after)
+    return [
+        {"path": path, "before": old.get(path), "after": new.get(path)}
+        for path in sorted(old.keys() | new.keys())
+        if old.get(path) != new.get(path)
+    ]
+
+
+def _audit(version: DefinitionVersion, action: str, actor, **detail: Any) -> AuditEntry:
+    return AuditEntry.objects.create(version=version, action=action, actor=actor, detail=detail)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _locked(version: DefinitionVersion) -> DefinitionVersion:
+    return DefinitionVersion.objects.select_for_update().get(pk=version.pk)
+
+
+def _valid_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return spec_normalised(spec)
+    except SpecError as exc:
+        raise ValidationError({"spec": exc.args[0]}) from None
+
+
+@transaction.atomic
+def draft_create(*, actor, based_on: DefinitionVersion, title: str = "") -> DefinitionVersion:
+    """A new draft copying ``based_on``'s definition."""
+    _require(can_draft_definition(actor), _("Only marketing drafts definitions."))
+    # Numbers are taken under a lock on the newest version, so two drafts
+    # created at once get different numbers rather than an IntegrityError.
+    newest = DefinitionVersion.objects.select_for_update().order_by("-number").first()
+    number = (newest.number if newest else 0) + 1
+    version = DefinitionVersion.objects.create(
+        number=number,
+        title=title or _("Draft based on v%(n)d") % {"n": based_on.number},
+        spec=based_on.spec,
+        based_on=based_on,
+        created_by=actor,
+    )
+    _audit(version, AuditEntry.Action.CREATED, actor, based_on=based_on.number)
+    return version
+
+
+@transaction.atomic
+def draft_update(
+    *,
+    actor,
+    version: DefinitionVersion,
+    spec: Mapping[str, Any],
+    title: str,
+    change_note: str,
+) -> DefinitionVersion:
+    """Replace a draft's definition, title and note; the audit records the differences."""
+    _require(can_draft_definition(actor), _("Only marketing edits definitions."))
+    version = _locked(version)
+    if version.status != Status.DRAFT:
+        raise ValidationError(
+            _("Only a draft can be edited; this version is %(status)s.")
+            % {"status": version.get_status_display()}
+        )
+    if not title.strip():
+        raise ValidationError({"title": _("Give the version a title.")})
+    new_spec = _valid_spec(spec)
+    changes = spec_changes(version.spec, new_spec)
+    if version.title != title:
+        changes.insert(0, {"path": "title", "before": version.title, "after": title})
+    if version.change_note != change_note:
+        changes.insert(
+            0, {"path": "change_note", "before": version.change_note, "after": change_note}
+        )
+    if not changes:
+        return version
+    version.spec, version.title, version.change_note = new_spec, title.strip(), change_note
+    version.save(update_fields=["spec", "title", "change_note", "updated_at"])
+    _audit(version, AuditEntry.Action.EDITED, actor, changes=changes)
+    return version
+
+
+@transaction.atomic
+def draft_submit(*, actor, version: DefinitionVersion) -> DefinitionVersion:
+    """Ask marketing and sales to approve the draft (a new review round)."""
+    _require(can_draft_definition(actor), _("Only marketing submits definitions."))
+    version = _locked(version)
+    if version.status != Status.DRAFT:
+        raise ValidationError(_("Only a draft can be submitted."))
+    if not version.change_note.strip():
+        raise ValidationError({"change_note": _("Say what changed and why before submitting.")})
+    version.status = Status.AWAITING
+    version.review_round += 1
+    version.submitted_at = timezone.now()
+    version.save(update_fields=["status", "review_round", "submitted_at", "updated_at"])
+    _audit(version, AuditEntry.Action.SUBMITTED, actor, round=version.review_round)
+    return version
+
+
+@transaction.atomic
+def version_withdraw(*, actor, version: DefinitionVersion) -> DefinitionVersion:
+    """Take an awaiting version back to draft (its approvals so far lapse)."""
+    _require(can_draft_definition(actor), _("Only marketing withdraws definitions."))
+    version = _locked(version)
+    if version.status != Status.AWAITING:
+        raise ValidationError(_("Only a version awaiting approval can be withdrawn."))
+    version.status = Status.DRAFT
+    version.save(update_fields=["status", "updated_at"])
+    _audit(version, AuditEntry.Action.WITHDRAWN, actor)
+    return version
+
+
+def departments_of(actor) -> list[str]:
+    """The departments ``actor`` may decide for."""
+    found = []
+    if can_approve_for_marketing(actor):
+        found.append(Department.MARKETING)
+    if can_approve_for_sales(actor):
+        found.append(Department.SALES)
+    return found
+
+
+def version_decide(
+    *,
+    actor,
+    version: DefinitionVersion,
+    department: str,
+    approve: bool,
+    comment: str,
+) -> DefinitionVersion:
+    """Approve or refuse for a department; activates on the second approval.
+
+    Raises ActivationConflict if another version was activated concurrently
+    (the approval is then not recorded; try again).
+    """
+    if department not in departments_of(actor):
+        raise PermissionDenied(_("You cannot decide for this department."))
+    if not comment.strip():
+        raise ValidationError({"comment": _("A decision needs a comment.")})
+    try:
+        with transaction.atomic():
+            version = _decide(actor, version, department, approve, comment.strip())
+    except IntegrityError as exc:
+        if "scoring_one_active_definition" in str(exc):
+            raise ActivationConflict(
+                _("Another version was activated at the same moment. Reload and try again.")
+            ) from None
+        raise
+    if version.status == Status.ACTIVE:
+        from scoring.services.jobs import rescore_full_start
+
+        rescore_full_start(version=version, actor=actor)
+    return version
+
+
+def _decide(actor, version, department, approve, comment) -> DefinitionVersion:
+    version = _locked(version)
+    if version.status != Status.AWAITING:
+        raise ValidationError(_("Only a version awaiting approval can be decided."))
+    already = version.approvals.filter(review_round=version.review_round, department=department)
+    if already.exists():
+        raise ValidationError(_("This department has already decided in this round."))
+    Approval.objects.create(
+        version=version,
+        review_round=version.review_round,
+        department=department,
+        decision=Approval.Decision.APPROVED if approve else Approval.Decision.REFUSED,
+        comment=comment,
+        decided_by=actor,
+    )
+    action = AuditEntry.Action.APPROVED if approve else AuditEntry.Action.REFUSED
+    _audit(
+        version, action, actor, department=department, comment=comment, round=version.review_round
+    )
+    if not approve:
+        version.status = Status.DRAFT
+        version.save(update_fields=["status", "updated_at"])
+        return version
+    approved = set(
+        version.approvals.filter(
+            review_round=version.review_round, decision=Approval.Decision.APPROVED
+        ).values_list("department", flat=True)
+    )
+    if approved >= {Department.MARKETING, Department.SALES}:
+        _activate(version, actor)
+    return version
+
+
+def _activate(version: DefinitionVersion, actor) -> None:
+    now = timezone.now()
+    current = DefinitionVersion.objects.select_for_update().filter(status=Status.ACTIVE).first()
+    if current is not None:
+        current.status = Status.RETIRED
+        current.retired_at = now
+        current.save(update_fields=["status", "retired_at", "updated_at"])
+        _audit(current, AuditEntry.Action.RETIRED, actor, replaced_by=version.number)
+    version.status = Status.ACTIVE
+    version.activated_at = now
+    # The partial unique index refuses a second active version: a racing
+    # activation fails here (IntegrityError) and its transaction rolls back.
+    version.save(update_fields=["status", "activated_at", "updated_at"])
+    _audit(
+        version, AuditEntry.Action.ACTIVATED, actor, replaced=current.number if current else None
+    )

@@ -1,0 +1,233 @@
+"""Running the rescoring: full jobs in id-range chunks, and the incremental drain.
+
+A full rescore (on activation, nightly, or ``manage.py rescore --full``) is a
+``RescoreJob`` split into ``RescoreChunk`` id ranges of contacts and of
+companies (for accounts); each chunk is one Celery task. A chunk computes and
+stores its scores and flips its ``done`` flag in one transaction, so a task
+delivered twice (acks_late) or killed half-way leaves exactly what one clean
+run leaves: the second delivery finds the chunk done, the killed one rolled
+back. All scores of a job are computed at the job's ``as_of``.
+
+The incremental path: ingestion records ``PendingRescore`` rows in its own
+transaction (``receivers``), and one task per batch drains them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from leads.models import Company, Contact
+from scoring.engine import Definition
+from scoring.models import AuditEntry, DefinitionVersion, PendingRescore, RescoreChunk, RescoreJob
+from scoring.services.rescore import (
+    Subjects,
+    account_scores_compute,
+    account_scores_store,
+    contact_scores_compute,
+    contact_scores_store,
+)
+from scoring.spec import definition_from_spec
+
+logger = logging.getLogger(__name__)
+
+Target = RescoreChunk.Target
+
+
+@lru_cache(maxsize=16)
+def _definition(version_id: int, updated_at: str) -> Definition:
+    spec = DefinitionVersion.objects.values_list("spec", flat=True).get(pk=version_id)
+    return definition_from_spec(spec)
+
+
+def definition_of(version: DefinitionVersion) -> Definition:
+    """The engine definition of a version (parsed once per process and edit)."""
+    return _definition(version.pk, version.updated_at.isoformat())
+
+
+def active_version() -> DefinitionVersion | None:
+    return DefinitionVersion.objects.filter(status=DefinitionVersion.Status.ACTIVE).first()
+
+
+def _ranges(model, size: int, **filters) -> list[tuple[int, int]]:
+    bounds = model.objects.filter(**filters).aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return []
+    return [
+        (low, min(low + size - 1, bounds["high"]))
+        for low in range(bounds["low"], bounds["high"] + 1, size)
+    ]
+
+
+def _dispatch_chunks(chunk_ids: Iterable[int]) -> None:
+    """Queue one task per chunk once the job is committed (workers must see it)."""
+    from scoring.tasks import rescore_chunk
+
+    ids = list(chunk_ids)
+    transaction.on_commit(lambda: [rescore_chunk.delay(pk) for pk in ids])
+
+
+def rescore_full_start(
+    *, version: DefinitionVersion, actor=None, kind: str = RescoreJob.Kind.FULL
+) -> RescoreJob:
+    """Plan a full rescore under ``version`` and queue its chunks (after commit)."""
+    size = settings.SCORING_CHUNK_SIZE
+    with transaction.atomic():
+        job = RescoreJob.objects.create(
+            version=version, kind=kind, as_of=timezone.now(), created_by=actor
+        )
+        chunks = [
+            RescoreChunk(job=job, target=Target.CONTACTS, low=low, high=high)
+            for low, high in _ranges(Contact, size)
+        ] + [
+            RescoreChunk(job=job, target=Target.ACCOUNTS, low=low, high=high)
+            for low, high in _ranges(Company, size, contacts__isnull=True)
+        ]
+        RescoreChunk.objects.bulk_create(chunks)
+        job.total_chunks = len(chunks)
+        if not chunks:
+            job.status, job.finished_at = RescoreJob.Status.DONE, timezone.now()
+        job.save(update_fields=["total_chunks", "status", "finished_at"])
+        AuditEntry.objects.create(
+            version=version,
+            action=AuditEntry.Action.RESCORED,
+            actor=actor,
+            detail={"job": job.pk, "kind": kind, "chunks": len(chunks)},
+        )
+        chunk_ids = list(job.chunks.order_by("id").values_list("id", flat=True))
+        _dispatch_chunks(chunk_ids)
+    return job
+
+
+def rescore_chunk_run(*, chunk_id: int) -> int:
+    """Score one chunk; idempotent. Returns how many leads it scored (0 if already done)."""
+    with transaction.atomic():
+        chunk = (
+            RescoreChunk.objects.select_for_update()
+            .select_related("job", "job__version")
+            .get(pk=chunk_id)
+        )
+        job = chunk.job
+        if chunk.done or job.status in (RescoreJob.Status.DONE, RescoreJob.Status.FAILED):
+            return 0
+        version = job.version
+        if version.status != DefinitionVersion.Status.ACTIVE:
+            # A newer version was activated: its own job rescores everything.
+            RescoreJob.objects.filter(pk=job.pk).update(
+                status=RescoreJob.Status.FAILED,
+                finished_at=timezone.now(),
+                message="superseded by a newer active version",
+            )
+            return 0
+        definition = definition_of(version)
+        subjects = Subjects(low=chunk.low, high=chunk.high)
+        if chunk.target == Target.CONTACTS:
+            scores = contact_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
+            scored = contact_scores_store(scores=scores, version=version, at=job.as_of)
+        else:
+            scores = account_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
+            scored = account_scores_store(
+                subjects=subjects, scores=scores, version=version, at=job.as_of
+            )
+        RescoreChunk.objects.filter(pk=chunk.pk).update(done=True, scored=scored)
+        RescoreJob.objects.filter(pk=job.pk).update(
+            done_chunks=F("done_chunks") + 1,
+            leads_scored=F("leads_scored") + scored,
+            status=RescoreJob.Status.RUNNING,
+        )
+        RescoreJob.objects.filter(pk=job.pk, done_chunks__gte=F("total_chunks")).update(
+            status=RescoreJob.Status.DONE, finished_at=timezone.now()
+        )
+    return scored
+
+
+def rescore_job_fail(*, job_id: int, message: str) -> None:
+    RescoreJob.objects.filter(pk=job_id).exclude(status=RescoreJob.Status.DONE).update(
+        status=RescoreJob.Status.FAILED, finished_at=timezone.now(), message=message[:2000]
+    )
+
+
+# --- Incremental ----------------------------------------------------------------------
+
+
+def pending_record(*, contact_ids: Iterable[int], company_ids: Iterable[int]) -> None:
+    """Mark leads for rescoring, in the caller's transaction; one drain task after commit."""
+    rows = [PendingRescore(contact_id=pk) for pk in sorted(set(contact_ids))] + [
+        PendingRescore(company_id=pk) for pk in sorted(set(company_ids))
+    ]
+    if not rows:
+        return
+    PendingRescore.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    _drain_after_commit()
+
+
+def _send_drain() -> None:
+    from scoring.tasks import rescore_pending
+
+    rescore_pending.delay()
+
+
+def _drain_after_commit() -> None:
+    # Once per transaction: several batches in one transaction send one task.
+    if connection.in_atomic_block and any(
+        func is _send_drain for _, func, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_send_drain)
+
+
+def pending_drain(*, limit: int = 5000, at=None) -> int:
+    """Rescore up to ``limit`` pending leads under the active version; returns how many.
+
+    The pending rows are claimed with SKIP LOCKED on PostgreSQL, so two
+    workers draining at once split the work, and deleted in the transaction
+    that stores the scores: a crash leaves them pending.
+    """
+    version = active_version()
+    if version is None:
+        return 0
+    definition = definition_of(version)
+    at = at or timezone.now()
+    with transaction.atomic():
+        claimed = PendingRescore.objects.select_for_update(skip_locked=True).order_by("id")[:limit]
+        rows = list(claimed.values_list("id", "contact_id", "company_id"))
+        if not rows:
+            return 0
+        contact_ids = {c for _, c, _ in rows if c is not None}
+        company_ids = {co for _, _, co in rows if co is not None}
+        if company_ids:
+            contact_ids |= set(
+                Contact.objects.filter(company_id__in=company_ids).values_list("id", flat=True)
+            )
+        scored = 0
+        ids = sorted(contact_ids)
+        for i in range(0, len(ids), settings.SCORING_CHUNK_SIZE):
+            subjects = Subjects(ids=tuple(ids[i : i + settings.SCORING_CHUNK_SIZE]))
+            scores = contact_scores_compute(definition=definition, subjects=subjects, at=at)
+            scored += contact_scores_store(scores=scores, version=version, at=at)
+        if company_ids:
+            subjects = Subjects(ids=tuple(sorted(company_ids)))
+            scores = account_scores_compute(definition=definition, subjects=subjects, at=at)
+            scored += account_scores_store(subjects=subjects, scores=scores, version=version, at=at)
+        PendingRescore.objects.filter(id__in=[pk for pk, _, _ in rows]).delete()
+    return scored
+
+
+def pending_drain_all(
+    *, limit: int = 5000, rounds: int = 100, progress: Callable | None = None
+) -> int:
+    total = 0
+    for _ in range(rounds):
+        scored = pending_drain(limit=limit)
+        if not scored and not PendingRescore.objects.exists():
+            break
+        total += scored
+        if progress:
+            progress(total)
+    return total

@@ -1,0 +1,47 @@
+"""Celery adapters for rescoring: load by id, call one service.
+
+Tasks are acks_late: a chunk delivered twice is scored once (see
+services.jobs.rescore_chunk_run), and a drain that dies leaves its pending
+rows for the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from scoring.models import RescoreChunk
+from scoring.services import jobs
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="scoring.tasks.rescore_chunk", acks_late=True)
+def rescore_chunk(chunk_id: int) -> int:
+    """Score one id range of a full rescore job."""
+    try:
+        return jobs.rescore_chunk_run(chunk_id=chunk_id)
+    except RescoreChunk.DoesNotExist:
+        logger.warning("rescore chunk %s is gone; skipped", chunk_id)
+        return 0
+    except Exception as exc:
+        job_id = RescoreChunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
+        if job_id is not None:
+            jobs.rescore_job_fail(job_id=job_id, message=f"chunk {chunk_id}: {exc}")
+        raise
+
+
+@shared_task(name="scoring.tasks.rescore_pending", acks_late=True)
+def rescore_pending() -> int:
+    """Rescore the leads whose activity changed (one task per ingested batch)."""
+    return jobs.pending_drain_all()
+
+
+@shared_task(name="scoring.tasks.rescore_nightly", acks_late=True)
+def rescore_nightly() -> int | None:
+    """Beat, nightly: rescore everything at today's date, so decay moves leads across bands."""
+    version = jobs.active_version()
+    if version is None:
+        return None
+    return jobs.rescore_full_start(version=version, kind="nightly").pk
