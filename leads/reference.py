@@ -8,8 +8,10 @@ catalogue, and JA_NAMES lets imports read either language.
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -230,25 +232,38 @@ def _key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold().replace(" ", "")
 
 
-_PREF_LOOKUP: dict[str, str] = {}
-for _code, _ja in PREFECTURE_JA.items():
-    _PREF_LOOKUP[_key(_ja)] = _code
-    _PREF_LOOKUP[_key(_ja.rstrip("都府県"))] = _code  # 東京, 大阪, 神奈川
-    _PREF_LOOKUP[_code] = _code
-    _PREF_LOOKUP[str(int(_code))] = _code
-for _member in Prefecture:
-    _PREF_LOOKUP[_key(_member.name)] = _member.value
-    _PREF_LOOKUP[_key(str(_member.label))] = _member.value
-_PREF_LOOKUP[_key("北海")] = "01"
+@cache
+def _pref_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for code, ja in PREFECTURE_JA.items():
+        lookup[_key(ja)] = code
+        lookup[_key(ja.rstrip("都府県"))] = code  # 東京, 大阪, 神奈川
+        lookup[code] = code
+        lookup[str(int(code))] = code
+    for member in Prefecture:
+        lookup[_key(member.name)] = member.value
+        for language in ("en", "ja"):
+            with translation.override(language):
+                lookup[_key(str(member.label))] = member.value
+    lookup[_key("北海")] = "01"
+    return lookup
 
-_IND_LOOKUP: dict[str, str] = {}
-for _code, _ja in INDUSTRY_JA.items():
-    _IND_LOOKUP[_key(_ja)] = _code
-    _IND_LOOKUP[_key(_code)] = _code
-for _member in Industry:
-    _IND_LOOKUP[_key(str(_member.label))] = _member.value
-for _alias, _code in _INDUSTRY_ALIASES.items():
-    _IND_LOOKUP[_key(_alias)] = _code
+
+@cache
+def _ind_lookup() -> dict[str, str]:
+    # Built on first use, under both languages: the labels are lazy and a
+    # file may use either whatever the importing user's language is.
+    lookup: dict[str, str] = {}
+    for code, ja in INDUSTRY_JA.items():
+        lookup[_key(ja)] = code
+        lookup[_key(code)] = code
+    for member in Industry:
+        for language in ("en", "ja"):
+            with translation.override(language):
+                lookup[_key(str(member.label))] = member.value
+    for alias, code in _INDUSTRY_ALIASES.items():
+        lookup[_key(alias)] = code
+    return lookup
 
 
 def parse_prefecture(text: str) -> str | None:
@@ -256,8 +271,8 @@ def parse_prefecture(text: str) -> str | None:
     key = _key(text)
     if not key:
         return ""
-    if key in _PREF_LOOKUP:
-        return _PREF_LOOKUP[key]
+    if key in _pref_lookup():
+        return _pref_lookup()[key]
     # An address that starts with the prefecture: 東京都千代田区…
     for code, ja in PREFECTURE_JA.items():
         if key.startswith(_key(ja)):
@@ -270,9 +285,10 @@ def parse_industry(text: str) -> str | None:
     key = _key(text)
     if not key:
         return ""
-    if key in _IND_LOOKUP:
-        return _IND_LOOKUP[key]
-    for alias, code in _IND_LOOKUP.items():
+    lookup = _ind_lookup()
+    if key in lookup:
+        return lookup[key]
+    for alias, code in lookup.items():
         if len(alias) >= 2 and not alias.isascii() and alias in key:
             return code
     return None
