@@ -10,8 +10,14 @@ from django.contrib.auth.models import Group
 
 from accounts.roles import Role
 from accounts.services import api_token_create
+from tests.worker_fixtures import celery_worker_process, live_celery_worker  # noqa: F401
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _needs(item, service: str) -> bool:
+    # A real Celery worker needs both: Redis to reach it, PostgreSQL to share rows with it.
+    return bool(item.get_closest_marker(service) or item.get_closest_marker("worker"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,18 +25,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if REQUIRE_SERVICES:
             continue  # the autouse fixture below fails them instead
-        if item.get_closest_marker("postgres") and not settings.IS_POSTGRES:
+        if _needs(item, "postgres") and not settings.IS_POSTGRES:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://…"))
-        if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        if _needs(item, "redis") and not settings.REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://…"))
 
 
 @pytest.fixture(autouse=True)
 def _services_present(request):
     """In CI a service test must fail loudly when its service is missing."""
-    if request.node.get_closest_marker("postgres") and not settings.IS_POSTGRES:
+    if _needs(request.node, "postgres") and not settings.IS_POSTGRES:
         pytest.fail("this test needs PostgreSQL: set DATABASE_URL=postgres://…")
-    if request.node.get_closest_marker("redis") and not settings.REDIS_URL:
+    if _needs(request.node, "redis") and not settings.REDIS_URL:
         pytest.fail("this test needs Redis: set REDIS_URL=redis://…")
 
 
@@ -102,8 +108,8 @@ def api_client(api_token):
 def _celery_eager_by_default():
     """Tasks run in-process in tests, even when REDIS_URL is set (CI).
 
-    The one test that exercises a real worker (tests/test_worker.py) turns this
-    off for itself.
+    The tests that exercise a real worker (tests/test_worker.py) turn this off
+    for themselves with the ``live_celery_worker`` fixture.
     """
     from config.celery import app
 
