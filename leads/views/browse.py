@@ -12,6 +12,7 @@ from django_filters import FilterSet
 from accounts.decorators import role_required
 from leads import selectors
 from leads.permissions import can_export_leads, can_import_leads, can_view_leads
+from scoring.explain import lead_score_explain
 
 PAGE_SIZE = 25
 
@@ -63,6 +64,7 @@ def lead_detail(request, contact_id: int):
         "company": contact.company,
         "timeline": selectors.contact_timeline(actor=request.user, contact=contact),
         "chart": {"labels": [s.label for s in summary], "counts": [s.count for s in summary]},
+        "explanation": lead_score_explain(contact_id=contact.id),
     }
     return render(request, "leads/lead_detail.html", context)
 

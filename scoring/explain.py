@@ -1,0 +1,65 @@
+"""A lead's score, explained: the pure engine over its facts, right now.
+
+The lead page and ``GET /api/v1/leads/{id}/score`` both ask this module, so
+the words on the page and the JSON an integration reads are the same numbers.
+The score is computed live (a few queries for one lead) under the active
+version, so it is exact at the moment asked; the stored ``LeadScore`` is what
+lists and reports use, refreshed by the rescoring tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from scoring.engine import Score, score, score_account
+from scoring.facts import facts_for_company, facts_for_contact
+from scoring.models import DefinitionVersion, LeadScore
+from scoring.services.jobs import active_version, definition_of
+
+
+@dataclass(frozen=True)
+class Explanation:
+    version: DefinitionVersion
+    at: datetime
+    score: Score
+    stored: LeadScore | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **self.score.as_dict(),
+            "version": self.version.number,
+            "at": self.at.isoformat(),
+        }
+
+    @property
+    def positives(self):
+        return [c for c in self.score.breakdown if c.points > 0]
+
+    @property
+    def negatives(self):
+        return [c for c in self.score.breakdown if c.points < 0]
+
+
+def lead_score_explain(*, contact_id: int, at: datetime | None = None) -> Explanation | None:
+    """The contact's score and its reasons under the active version; None without one."""
+    version = active_version()
+    if version is None:
+        return None
+    at = at or timezone.now()
+    result = score(definition_of(version), facts_for_contact(contact_id), at)
+    stored = LeadScore.objects.filter(contact_id=contact_id).first()
+    return Explanation(version=version, at=at, score=result, stored=stored)
+
+
+def account_score_explain(*, company_id: int, at: datetime | None = None) -> Explanation | None:
+    """A company's account score (as if it had no contact) under the active version."""
+    version = active_version()
+    if version is None:
+        return None
+    at = at or timezone.now()
+    result = score_account(definition_of(version), facts_for_company(company_id), at)
+    stored = LeadScore.objects.filter(company_id=company_id, contact__isnull=True).first()
+    return Explanation(version=version, at=at, score=result, stored=stored)
