@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DateField, Q, QuerySet, Value
+from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -144,6 +146,10 @@ def activity_summary(
     ]
 
 
+# The dashboard's "last 30 days": the 30 × 24 hours before now.
+DASHBOARD_WINDOW = timedelta(days=30)
+
+
 @dataclass(frozen=True)
 class DashboardFigures:
     companies: int
@@ -155,31 +161,79 @@ class DashboardFigures:
     top_intent_topics: list[tuple[str, int]]
 
 
-def dashboard_figures(*, actor) -> DashboardFigures:
-    _check(actor)
-    now = timezone.now()
-    since = now - timedelta(days=30)
-    from django.db.models.functions import TruncDate
+def _local_day_starts(*, since: datetime, now: datetime, tz) -> list[tuple[date, datetime]]:
+    """(local date, its first instant) for each day from ``since``'s through tomorrow's.
 
-    by_day = (
-        Activity.objects.filter(occurred_at__gte=since)
-        .annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+    The first day starts at ``since`` itself: rows before it are filtered out anyway.
+    Tomorrow's start is there to close today.
+    """
+    first = since.astimezone(tz).date()
+    last = now.astimezone(tz).date() + timedelta(days=1)
+    starts = [(first, since)]
+    day = first + timedelta(days=1)
+    while day <= last:
+        # fold=0 is the earlier instant of an ambiguous midnight and the transition itself
+        # for a skipped one: either way, the first instant whose local date is ``day``.
+        starts.append((day, datetime.combine(day, time.min, tzinfo=tz)))
+        day += timedelta(days=1)
+    return starts
+
+
+def _activity_by_day(*, since: datetime, now: datetime) -> list[tuple[str, int]]:
+    """Activities per local day since ``since``, as (ISO date, count); days with none left out.
+
+    One statement: a COUNT per local day over the (kind, occurred_at) index, glued with UNION
+    ALL, so each day is a range read of the index and no row is converted. Truncating every row
+    with TruncDate instead costs a time-zone conversion per row (a Python function per row on
+    SQLite: ~0.1 s for 23,000 rows). Rows dated after today (a source's clock skew) are rare and
+    keep the per-row truncation.
+    """
+    tz = timezone.get_current_timezone()
+    starts = _local_day_starts(since=since, now=now, tz=tz)
+    # Every writer validates the kind (the API serializer, leads.services.ingest), so naming
+    # all kinds selects every row, and lets the database use the index by kind and time.
+    in_window = Activity.objects.filter(kind__in=Activity.Kind.values).order_by()
+    days = [
+        in_window.filter(occurred_at__gte=start, occurred_at__lt=next_start)
+        .annotate(day=Value(day, output_field=DateField()))
         .values("day")
         .annotate(n=Count("id"))
-        .order_by("day")
+        for (day, start), (_next_day, next_start) in pairwise(starts)
+    ]
+    later = (
+        in_window.filter(occurred_at__gte=starts[-1][1])
+        .annotate(day=TruncDate("occurred_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
     )
+    rows = days[0].union(*days[1:], later, all=True).order_by("day")
+    return [(r["day"].isoformat(), r["n"]) for r in rows if r["n"]]
+
+
+def dashboard_figures(*, actor) -> DashboardFigures:
+    """The home page's counts and charts: a fixed handful of aggregate queries, whatever the size.
+
+    Counts cover ``DASHBOARD_WINDOW`` before now; the per-day figures bucket by the current
+    time zone's days, so the first day is partial.
+    """
+    _check(actor)
+    now = timezone.now()
+    since = now - DASHBOARD_WINDOW
+    activity_by_day = _activity_by_day(since=since, now=now)
     topics = (
         IntentSignal.objects.filter(observed_at__gte=since)
+        .order_by()
         .values("topic")
         .annotate(n=Count("id"))
-        .order_by("-n")[:8]
+        .order_by("-n", "topic")[:8]
     )
     return DashboardFigures(
         companies=Company.objects.count(),
         contacts=Contact.objects.count(),
         companies_without_contacts=Company.objects.filter(contacts__isnull=True).count(),
-        activities_30d=Activity.objects.filter(occurred_at__gte=since).count(),
+        # The per-day buckets cover every row since ``since``: their sum is the count.
+        activities_30d=sum(n for _, n in activity_by_day),
         intent_30d=IntentSignal.objects.filter(observed_at__gte=since).count(),
-        activity_by_day=[(r["day"].isoformat(), r["n"]) for r in by_day],
+        activity_by_day=activity_by_day,
         top_intent_topics=[(r["topic"], r["n"]) for r in topics],
     )

@@ -1,0 +1,97 @@
+"""The dashboard's figures."""
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from leads import selectors
+from leads.models import Activity
+from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, IntentSignalFactory
+
+pytestmark = pytest.mark.django_db
+
+# 20 November 2025: New York left summer time on 2 November, inside the 30-day window.
+NOW = dt.datetime(2025, 11, 20, 15, 30, tzinfo=dt.UTC)
+SINCE = NOW - dt.timedelta(days=30)
+ONE = dt.timedelta(microseconds=1)
+
+
+def _truncated_per_row(*, since: dt.datetime, tz) -> list[tuple[str, int]]:
+    """What the dashboard computed before: every row truncated to its local date."""
+    rows = (
+        Activity.objects.filter(occurred_at__gte=since)
+        .annotate(day=TruncDate("occurred_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    return [(r["day"].isoformat(), r["n"]) for r in rows]
+
+
+def _edge_instants(tz) -> list[dt.datetime]:
+    """Instants either side of every local midnight, the window's start, and later than today."""
+    instants = [SINCE - ONE, SINCE, NOW, NOW + dt.timedelta(days=3), NOW + dt.timedelta(days=40)]
+    day = SINCE.astimezone(tz).date()
+    while day <= NOW.astimezone(tz).date() + dt.timedelta(days=2):
+        midnight = dt.datetime.combine(day, dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+        instants += [midnight - ONE, midnight, midnight + ONE]
+        day += dt.timedelta(days=1)
+    rng = random.Random(20251120)
+    window = int((NOW - SINCE).total_seconds())
+    instants += [SINCE + dt.timedelta(seconds=rng.randrange(window)) for _ in range(40)]
+    return instants
+
+
+@pytest.fixture
+def fixed_now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York", "UTC"])
+def test_activity_by_day_matches_truncating_every_row(fixed_now, marketing_user, zone):
+    tz = ZoneInfo(zone)
+    contact = ContactFactory()
+    kinds = Activity.Kind.values
+    for i, at in enumerate(_edge_instants(tz)):
+        ActivityFactory(contact=contact, occurred_at=at, kind=kinds[i % len(kinds)])
+    # The repeated hour when New York leaves summer time: one local time, two instants.
+    for at in ("2025-11-02T05:30:00+00:00", "2025-11-02T06:30:00+00:00"):
+        ActivityFactory(contact=contact, occurred_at=dt.datetime.fromisoformat(at))
+
+    with timezone.override(tz):
+        figures = selectors.dashboard_figures(actor=marketing_user)
+        expected = _truncated_per_row(since=SINCE, tz=tz)
+
+    assert figures.activity_by_day == expected
+    assert figures.activities_30d == Activity.objects.filter(occurred_at__gte=SINCE).count()
+
+
+def test_dashboard_counts(fixed_now, marketing_user):
+    with_contacts = CompanyFactory()
+    ContactFactory.create_batch(2, company=with_contacts)
+    CompanyFactory.create_batch(3)  # known from intent or anonymous visits only
+    for topic, n in [("CRM", 3), ("ERP", 2), ("SFA", 2), ("MA", 1)]:
+        IntentSignalFactory.create_batch(n, company=with_contacts, topic=topic)
+    IntentSignalFactory(company=with_contacts, topic="old", observed_at=SINCE - ONE)
+
+    figures = selectors.dashboard_figures(actor=marketing_user)
+
+    assert figures.companies == 4
+    assert figures.contacts == 2
+    assert figures.companies_without_contacts == 3
+    assert figures.intent_30d == 8
+    # Most signals first; a tie is broken by the topic's name, so the order never flickers.
+    assert figures.top_intent_topics == [("CRM", 3), ("ERP", 2), ("SFA", 2), ("MA", 1)]
+
+
+def test_dashboard_queries_do_not_grow_with_the_data(
+    fixed_now, marketing_user, django_assert_max_num_queries
+):
+    ActivityFactory.create_batch(30, contact=ContactFactory())
+    with django_assert_max_num_queries(7):
+        selectors.dashboard_figures(actor=marketing_user)
