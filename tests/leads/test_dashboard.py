@@ -1,4 +1,4 @@
-"""The dashboard's figures."""
+"""The dashboard's figures, and the error pages every role can land on."""
 
 import datetime as dt
 import random
@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models import Count
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
 from leads import selectors
@@ -95,3 +96,34 @@ def test_dashboard_queries_do_not_grow_with_the_data(
     ActivityFactory.create_batch(30, contact=ContactFactory())
     with django_assert_max_num_queries(7):
         selectors.dashboard_figures(actor=marketing_user)
+
+
+@pytest.mark.parametrize("name", ["leads:import-list", "leads:lead-export", "accounts:token-list"])
+def test_forbidden_page_keeps_the_portal_layout_and_a_way_home(client, sales_user, name):
+    client.force_login(sales_user)
+
+    response = client.get(reverse(name), headers={"accept-language": "en"})
+
+    assert response.status_code == 403
+    assert "403.html" in [t.name for t in response.templates]
+    html = response.content.decode()
+    assert 'aria-label="Main navigation"' in html
+    assert f'href="{reverse("home")}"' in html
+
+
+def test_missing_lead_shows_the_portal_404_page(client, sales_user):
+    client.force_login(sales_user)
+
+    response = client.get(reverse("leads:lead-detail", args=[999_999]))
+
+    assert response.status_code == 404
+    assert "404.html" in [t.name for t in response.templates]
+    assert f'href="{reverse("home")}"' in response.content.decode()
+
+
+def test_unknown_address_shows_the_404_page_to_an_anonymous_visitor(client):
+    response = client.get("/no-such-page/", headers={"accept-language": "en"})
+
+    assert response.status_code == 404
+    assert "404.html" in [t.name for t in response.templates]
+    assert 'aria-label="Main navigation"' not in response.content.decode()
