@@ -1,9 +1,20 @@
+from datetime import date, timedelta
+
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils import timezone
 
 from leads import selectors
 from leads.permissions import can_import_leads, can_view_leads
+
+
+def _daily_series(by_day: list[tuple[str, int]], *, first: date, today: date):
+    """Every day from ``first`` on, with 0 where nothing happened, so the line has no gaps."""
+    counts = dict(by_day)
+    last = max([today, *(date.fromisoformat(d) for d in counts)])
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return days, [counts.get(d, 0) for d in days]
 
 
 def home(request):
@@ -13,12 +24,18 @@ def home(request):
     if not can_view_leads(request.user):
         raise PermissionDenied
     figures = selectors.dashboard_figures(actor=request.user)
+    now = timezone.now()
+    days, counts = _daily_series(
+        figures.activity_by_day,
+        first=timezone.localdate(now - selectors.DASHBOARD_WINDOW),
+        today=timezone.localdate(now),
+    )
     context = {
         "figures": figures,
         "can_import": can_import_leads(request.user),
         "chart": {
-            "days": [d for d, _ in figures.activity_by_day],
-            "counts": [n for _, n in figures.activity_by_day],
+            "days": days,
+            "counts": counts,
             "topics": [t for t, _ in figures.top_intent_topics],
             "topic_counts": [n for _, n in figures.top_intent_topics],
         },

@@ -98,6 +98,31 @@ def test_dashboard_queries_do_not_grow_with_the_data(
         selectors.dashboard_figures(actor=marketing_user)
 
 
+def test_dashboard_fills_days_without_activity_with_zero(fixed_now, client, marketing_user):
+    contact = ContactFactory()
+    ActivityFactory(contact=contact, occurred_at=NOW - dt.timedelta(days=10))
+    ActivityFactory(contact=contact, occurred_at=NOW - dt.timedelta(days=2))
+    client.force_login(marketing_user)
+
+    chart = client.get(reverse("home")).context["chart"]
+
+    days = [dt.date.fromisoformat(d) for d in chart["days"]]
+    assert days == [days[0] + dt.timedelta(days=n) for n in range(len(days))]
+    assert days[-1] == timezone.localdate(NOW)
+    assert sum(chart["counts"]) == 2
+    assert chart["counts"].count(0) == len(days) - 2
+
+
+def test_dashboard_says_where_activity_comes_from_when_there_is_none(client, sales_user):
+    CompanyFactory()
+    client.force_login(sales_user)
+
+    response = client.get(reverse("home"), headers={"accept-language": "en"})
+
+    assert b'id="daily-chart"' not in response.content
+    assert "No activity in the last 30 days" in response.content.decode()
+
+
 @pytest.mark.parametrize("name", ["leads:import-list", "leads:lead-export", "accounts:token-list"])
 def test_forbidden_page_keeps_the_portal_layout_and_a_way_home(client, sales_user, name):
     client.force_login(sales_user)
