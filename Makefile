@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest worker beat clean system-deps
+.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring worker beat clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -58,6 +58,10 @@ format: install
 ## make bench-ingest: API and CSV ingestion throughput on PostgreSQL, beside COPY and INSERT floors
 bench-ingest: compilemessages
 	$(PY) benchmarks/bench_ingest.py
+
+## make bench-scoring: full (Celery, chunked) and incremental rescoring on PostgreSQL, beside one SQL statement
+bench-scoring: compilemessages
+	$(PY) benchmarks/bench_scoring.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2

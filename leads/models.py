@@ -181,6 +181,13 @@ class Activity(models.Model):
             models.Index(fields=["contact", "occurred_at"], name="activity_contact_time_idx"),
             # Account-level scoring and the company timeline.
             models.Index(fields=["company", "occurred_at"], name="activity_company_time_idx"),
+            # A company's contact-less activity (an account's, shared by its contacts),
+            # read per company by the set-based rescoring.
+            models.Index(
+                fields=["company", "occurred_at"],
+                condition=Q(contact__isnull=True),
+                name="activity_account_time_idx",
+            ),
             # Rules by kind over a time window.
             models.Index(fields=["kind", "occurred_at"], name="activity_kind_time_idx"),
         ]

@@ -152,8 +152,6 @@ class LeadScore(models.Model):
     fit = models.DecimalField(_("fit"), max_digits=9, decimal_places=2)
     engagement = models.DecimalField(_("engagement"), max_digits=9, decimal_places=2)
     band = models.CharField(_("band"), max_length=4, choices=Band.choices)
-    # [{"rule": key, "hits": n, "points": p}, ...] by |points| descending.
-    breakdown = models.JSONField(default=list)
     scored_at = models.DateTimeField(_("scored at"))
 
     class Meta:

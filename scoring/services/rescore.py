@@ -29,11 +29,13 @@ from decimal import Decimal
 
 from django.db import connection
 
+from config.db import server_binding_cursor
 from leads.models import Activity, Company, Contact, IntentSignal
 from scoring.engine import (
     BehaviourRule,
     Definition,
     IntentRule,
+    LeadFacts,
     Score,
     match_key,
     score_from_sums,
@@ -211,11 +213,26 @@ def _merged(*parts: Sums | None) -> Sums:
     return merged
 
 
-def _matched_attributes(definition: Definition, attributes: Mapping[str, object]) -> list[str]:
-    from scoring.engine import LeadFacts
+class _FitRules:
+    """The definition's attribute rules, evaluated once per distinct set of values.
 
-    facts = LeadFacts(attributes)
-    return [rule.key for rule in definition.attributes if rule.matches(facts)]
+    Leads share titles, domains, sizes and industries, so a chunk has far
+    fewer distinct attribute tuples than leads.
+    """
+
+    def __init__(self, definition: Definition) -> None:
+        self.rules = definition.attributes
+        self.names = sorted({rule.attribute for rule in self.rules})
+        self.seen: dict[tuple, tuple[str, ...]] = {}
+
+    def matched(self, attributes: Mapping[str, object]) -> tuple[str, ...]:
+        key = tuple(attributes.get(name) for name in self.names)
+        found = self.seen.get(key)
+        if found is None:
+            facts = LeadFacts(attributes)
+            found = tuple(rule.key for rule in self.rules if rule.matches(facts))
+            self.seen[key] = found
+        return found
 
 
 # --- Computing ------------------------------------------------------------------------
@@ -243,11 +260,12 @@ def contact_scores_compute(
         at=at,
     )
     intent = _intent_sums(definition, where=companies_of, params=subject_params, at=at)
+    fit = _FitRules(definition)
     scores: dict[int, Score] = {}
     for row in rows:
         company_id = row["company_id"]
         sums = _merged(own.get(row["id"]), shared.get(company_id), intent.get(company_id))
-        matched = _matched_attributes(definition, attributes_of(row))
+        matched = fit.matched(attributes_of(row))
         scores[row["id"]] = score_from_sums(definition, matched_attributes=matched, sums=sums)
     return scores
 
@@ -272,10 +290,11 @@ def account_scores_compute(
         at=at,
     )
     intent = _intent_sums(definition, where=where, params=params, at=at)
+    fit = _FitRules(definition)
     scores: dict[int, Score] = {}
     for row in rows:
         sums = _merged(shared.get(row["id"]), intent.get(row["id"]))
-        matched = _matched_attributes(definition, attributes_of(row))
+        matched = fit.matched(attributes_of(row))
         scores[row["id"]] = score_from_sums(definition, matched_attributes=matched, sums=sums)
     return scores
 
@@ -287,10 +306,6 @@ def _cents(value: float) -> Decimal:
     return Decimal(round(value * 100)) / 100
 
 
-def _breakdown(score: Score) -> list[dict[str, object]]:
-    return [{"rule": c.rule_key, "hits": c.hits, "points": c.points} for c in score.breakdown]
-
-
 def _score_row(score: Score, *, version: DefinitionVersion, at: datetime, **subject) -> LeadScore:
     return LeadScore(
         **subject,
@@ -299,20 +314,79 @@ def _score_row(score: Score, *, version: DefinitionVersion, at: datetime, **subj
         fit=_cents(score.fit),
         engagement=_cents(score.engagement),
         band=score.band,
-        breakdown=_breakdown(score),
         scored_at=at,
     )
 
 
-_SCORE_FIELDS = ["version", "total", "fit", "engagement", "band", "breakdown", "scored_at"]
+_SCORE_FIELDS = ["version", "total", "fit", "engagement", "band", "scored_at"]
+
+
+# PostgreSQL: the upsert, the band changes and the new MQL events in one
+# statement over arrays (all CTEs read the scores as they were before it).
+_PG_STORE_CONTACT_SCORES = """
+WITH x AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(totals)s::float8[], %(fits)s::float8[],
+                         %(engagements)s::float8[], %(bands)s::text[])
+           AS x(id, total, fit, engagement, band)
+), old AS (
+    SELECT s.contact_id, s.band FROM scoring_leadscore s JOIN x ON x.id = s.contact_id
+), stored AS (
+    INSERT INTO scoring_leadscore (contact_id, company_id, version_id, total, fit, engagement,
+                                   band, scored_at)
+    SELECT id, NULL, %(version)s, round(total::numeric, 2), round(fit::numeric, 2),
+           round(engagement::numeric, 2), band, %(at)s
+    FROM x
+    ON CONFLICT (contact_id) DO UPDATE SET
+        version_id = EXCLUDED.version_id, total = EXCLUDED.total, fit = EXCLUDED.fit,
+        engagement = EXCLUDED.engagement, band = EXCLUDED.band, scored_at = EXCLUDED.scored_at
+    RETURNING 1
+), changed AS (
+    INSERT INTO scoring_bandchange (contact_id, company_id, version_id, from_band, to_band, total,
+                                    changed_at)
+    SELECT x.id, NULL, %(version)s, coalesce(old.band, ''), x.band, round(x.total::numeric, 2),
+           %(at)s
+    FROM x LEFT JOIN old ON old.contact_id = x.id
+    WHERE coalesce(old.band, 'cold') <> x.band
+), hot AS (
+    INSERT INTO scoring_mqlevent (contact_id, version_id, total, became_hot_at)
+    SELECT id, %(version)s, round(total::numeric, 2), %(at)s FROM x WHERE band = 'hot'
+    ON CONFLICT (contact_id) DO NOTHING
+)
+SELECT count(*) FROM stored
+"""
 
 
 def contact_scores_store(
     *, scores: Mapping[int, Score], version: DefinitionVersion, at: datetime
 ) -> int:
-    """Upsert the scores; record band changes and first-time MQLs. Returns how many."""
+    """Upsert the scores; record band changes and first-time MQLs. Returns how many.
+
+    A lead with no score before counts as cold: its first score records a
+    change only if it is warm or hot. MQL events are inserted once per lead
+    (the first time it is hot), whatever happens later.
+    """
     if not scores:
         return 0
+    if connection.vendor == "postgresql":
+        items = list(scores.items())
+        params = {
+            "ids": [cid for cid, _ in items],
+            "totals": [s.total for _, s in items],
+            "fits": [s.fit for _, s in items],
+            "engagements": [s.engagement for _, s in items],
+            "bands": [s.band for _, s in items],
+            "version": version.pk,
+            "at": at,
+        }
+        with server_binding_cursor() as cursor:
+            cursor.execute(_PG_STORE_CONTACT_SCORES, params)
+            return cursor.fetchone()[0]
+    return _contact_scores_store_portable(scores=scores, version=version, at=at)
+
+
+def _contact_scores_store_portable(
+    *, scores: Mapping[int, Score], version: DefinitionVersion, at: datetime
+) -> int:
     ids = list(scores)
     previous: dict[int, str] = {}
     for i in range(0, len(ids), 5000):
@@ -342,13 +416,11 @@ def contact_scores_store(
             if previous.get(cid, "cold") != s.band
         ]
     )
-    hot = [cid for cid, s in scores.items() if s.band == "hot"]
     MqlEvent.objects.bulk_create(
         [
-            MqlEvent(
-                contact_id=cid, version=version, total=_cents(scores[cid].total), became_hot_at=at
-            )
-            for cid in hot
+            MqlEvent(contact_id=cid, version=version, total=_cents(s.total), became_hot_at=at)
+            for cid, s in scores.items()
+            if s.band == "hot"
         ],
         batch_size=1000,
         ignore_conflicts=True,  # only the first time a lead becomes hot
