@@ -25,7 +25,14 @@ from django.utils import timezone
 
 from leads.models import Company, Contact
 from scoring.engine import Definition
-from scoring.models import AuditEntry, DefinitionVersion, PendingRescore, RescoreChunk, RescoreJob
+from scoring.models import (
+    AuditEntry,
+    DefinitionVersion,
+    LeadScore,
+    PendingRescore,
+    RescoreChunk,
+    RescoreJob,
+)
 from scoring.services.rescore import (
     Subjects,
     account_scores_compute,
@@ -105,6 +112,18 @@ def rescore_full_start(
     return job
 
 
+def _accounts_with_contacts_drop(subjects: Subjects) -> None:
+    """Drop the account scores of these contacts' companies: each is a lead's company now.
+
+    An account is a company with no contact. The account pass only reaches
+    companies that are still contact-less (or fall in a contact-less id
+    range), so without this a company that gained a contact kept its stale
+    account score next to its contact's, and was counted twice.
+    """
+    companies = Contact.objects.filter(**subjects.filter("id")).values("company_id")
+    LeadScore.objects.filter(contact__isnull=True, company_id__in=companies).delete()
+
+
 def rescore_chunk_run(*, chunk_id: int) -> int:
     """Score one chunk; idempotent. Returns how many leads it scored (0 if already done)."""
     with transaction.atomic():
@@ -130,6 +149,7 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
         if chunk.target == Target.CONTACTS:
             scores = contact_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
             scored = contact_scores_store(scores=scores, version=version, at=job.as_of)
+            _accounts_with_contacts_drop(subjects)
         else:
             scores = account_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
             scored = account_scores_store(
@@ -211,6 +231,7 @@ def pending_drain(*, limit: int = 5000, at=None) -> int:
             subjects = Subjects(ids=tuple(ids[i : i + settings.SCORING_CHUNK_SIZE]))
             scores = contact_scores_compute(definition=definition, subjects=subjects, at=at)
             scored += contact_scores_store(scores=scores, version=version, at=at)
+            _accounts_with_contacts_drop(subjects)
         if company_ids:
             subjects = Subjects(ids=tuple(sorted(company_ids)))
             scores = account_scores_compute(definition=definition, subjects=subjects, at=at)
