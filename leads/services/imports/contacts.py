@@ -26,6 +26,7 @@ from leads.services.imports.outcome import (
     _outcome,
 )
 from leads.services.imports.rows import _LeadParser, _LeadRow
+from leads.signals import lead_attributes_changed
 
 CONTACT_FIELDS = (
     "company_id",
@@ -103,7 +104,20 @@ def _apply_leads(
             update_fields=[*write_fields, "updated_at"],
         )
         _upsert_by_id(Contact, updated, write_fields)
+        _attributes_changed([*created, *updated])
     return counts
+
+
+def _attributes_changed(contacts: list[Contact]) -> None:
+    """Tell listeners (scoring) which contacts were created or changed."""
+    ids = {c.pk for c in contacts if c.pk is not None}
+    missing = [c.email for c in contacts if c.pk is None]
+    for chunk in _chunks(missing):
+        ids.update(Contact.objects.filter(email__in=chunk).values_list("id", flat=True))
+    if ids:
+        lead_attributes_changed.send(
+            sender=Contact, contact_ids=frozenset(ids), company_ids=frozenset()
+        )
 
 
 def _parse_leads(
