@@ -29,4 +29,13 @@ p = sys.argv[1]
 s = open(p).read()
 open(p, "w").write(re.sub(r',url\("fonts/bootstrap-icons\.woff\?[^"]*"\) format\("woff"\)', "", s))
 PY
+# Source maps are not shipped: drop the comments naming them, or collectstatic's
+# manifest storage fails on the missing .map files.
+python3 - "$dest/chartjs/chart.umd.min.js" "$dest/bootstrap/bootstrap.bundle.min.js" \
+  "$dest/bootstrap/bootstrap.min.css" <<'PY'
+import re, sys
+for p in sys.argv[1:]:
+    s = open(p).read()
+    open(p, "w").write(re.sub(r"\n?/[/*]# sourceMappingURL=[^\n]*?(\*/)?\s*$", "\n", s))
+PY
 echo "vendored bootstrap $BOOTSTRAP, bootstrap-icons $BOOTSTRAP_ICONS, chart.js $CHARTJS"
