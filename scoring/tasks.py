@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
 from scoring.models import RescoreChunk
 from scoring.services import jobs
@@ -17,19 +18,33 @@ from scoring.services import jobs
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="scoring.tasks.rescore_chunk", acks_late=True)
-def rescore_chunk(chunk_id: int) -> int:
-    """Score one id range of a full rescore job."""
+@shared_task(name="scoring.tasks.rescore_chunk", acks_late=True, bind=True, max_retries=3)
+def rescore_chunk(self, chunk_id: int) -> int:
+    """Score one id range of a full rescore job.
+
+    A database hiccup (a dropped connection, a deadlock) is retried with
+    backoff: the chunk rolled back, so a retry is a clean run. Any other
+    error, or the last retry's, marks the job failed with the reason.
+    """
     try:
         return jobs.rescore_chunk_run(chunk_id=chunk_id)
     except RescoreChunk.DoesNotExist:
         logger.warning("rescore chunk %s is gone; skipped", chunk_id)
         return 0
-    except Exception as exc:
-        job_id = RescoreChunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
-        if job_id is not None:
-            jobs.rescore_job_fail(job_id=job_id, message=f"chunk {chunk_id}: {exc}")
+    except OperationalError as exc:
+        if self.request.retries < self.max_retries and not self.request.is_eager:
+            raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        _fail(chunk_id, exc)
         raise
+    except Exception as exc:
+        _fail(chunk_id, exc)
+        raise
+
+
+def _fail(chunk_id: int, exc: Exception) -> None:
+    job_id = RescoreChunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
+    if job_id is not None:
+        jobs.rescore_job_fail(job_id=job_id, message=f"chunk {chunk_id}: {exc}")
 
 
 @shared_task(name="scoring.tasks.rescore_pending", acks_late=True)

@@ -125,6 +125,7 @@ def draft_update(
         raise ValidationError({"title": _("Give the version a title.")})
     new_spec = _valid_spec(spec)
     changes = spec_changes(version.spec, new_spec)
+    title = title.strip()
     if version.title != title:
         changes.insert(0, {"path": "title", "before": version.title, "after": title})
     if version.change_note != change_note:
@@ -133,7 +134,7 @@ def draft_update(
         )
     if not changes:
         return version
-    version.spec, version.title, version.change_note = new_spec, title.strip(), change_note
+    version.spec, version.title, version.change_note = new_spec, title, change_note
     version.save(update_fields=["spec", "title", "change_note", "updated_at"])
     _audit(version, AuditEntry.Action.EDITED, actor, changes=changes)
     return version
@@ -216,9 +217,17 @@ def _decide(actor, version, department, approve, comment) -> DefinitionVersion:
     version = _locked(version)
     if version.status != Status.AWAITING:
         raise ValidationError(_("Only a version awaiting approval can be decided."))
-    already = version.approvals.filter(review_round=version.review_round, department=department)
-    if already.exists():
+    this_round = version.approvals.filter(review_round=version.review_round)
+    if this_round.filter(department=department).exists():
         raise ValidationError(_("This department has already decided in this round."))
+    if (
+        approve
+        and this_round.filter(decided_by=actor, decision=Approval.Decision.APPROVED).exists()
+    ):
+        # Two departments sign; one person holding both roles cannot sign twice.
+        raise ValidationError(
+            _("You approved for the other department; this approval must come from someone else.")
+        )
     Approval.objects.create(
         version=version,
         review_round=version.review_round,

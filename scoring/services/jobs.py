@@ -15,7 +15,7 @@ transaction (``receivers``), and one task per batch drains them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
@@ -240,15 +240,20 @@ def pending_drain(*, limit: int = 5000, at=None) -> int:
     return scored
 
 
-def pending_drain_all(
-    *, limit: int = 5000, rounds: int = 100, progress: Callable | None = None
-) -> int:
+def pending_drain_all(*, limit: int = 5000, rounds: int = 100) -> int:
+    """Drain until nothing is left to claim: no pending rows, or all held by another drain."""
     total = 0
     for _ in range(rounds):
         scored = pending_drain(limit=limit)
-        if not scored and not PendingRescore.objects.exists():
-            break
         total += scored
-        if progress:
-            progress(total)
+        if not scored and not _claimable():
+            break
     return total
+
+
+def _claimable() -> bool:
+    """Whether some pending row is neither locked by another drain nor waiting in vain."""
+    if active_version() is None:
+        return False
+    with transaction.atomic():
+        return PendingRescore.objects.select_for_update(skip_locked=True).exists()

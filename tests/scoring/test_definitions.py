@@ -309,6 +309,26 @@ def test_a_department_decides_once_per_round(marketing_user, manager_user):
     assert version.status == Status.AWAITING
 
 
+def test_one_person_holding_both_roles_cannot_sign_for_both(marketing_user, manager_user):
+    marketing_user.groups.add(Group.objects.get(name=Role.SALES_MANAGER.value))
+    marketing_user.__dict__.pop("_role_cache", None)
+    version = _submitted(marketing_user)
+    version_decide(
+        actor=marketing_user, version=version, department=MARKETING, approve=True, comment="OK"
+    )
+    with pytest.raises(ValidationError):
+        version_decide(
+            actor=marketing_user, version=version, department=SALES, approve=True, comment="OK"
+        )
+    version.refresh_from_db()
+    assert version.status == Status.AWAITING
+    version_decide(
+        actor=manager_user, version=version, department=SALES, approve=True, comment="Agreed"
+    )
+    version.refresh_from_db()
+    assert version.status == Status.ACTIVE
+
+
 def test_submitting_needs_a_change_note(marketing_user):
     draft = draft_create(actor=marketing_user, based_on=_starter())
     with pytest.raises(ValidationError) as caught:
