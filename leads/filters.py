@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Activity, Company, Contact
 from leads.normalize import clean_text, company_name_key
 from leads.reference import Industry, Prefecture, Region
+from scoring.models import Band
+
+ANY = _("Any")
+
+
+class AnyYesNo(django_filters.widgets.BooleanWidget):
+    """A yes/no filter whose empty choice reads "Any", not "Unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", ANY), ("true", _("Yes")), ("false", _("No")))
 
 
 def _search(queryset: QuerySet, text: str, *, fields: tuple[str, ...], key_field: str) -> QuerySet:
@@ -27,15 +38,26 @@ def _search(queryset: QuerySet, text: str, *, fields: tuple[str, ...], key_field
 class ContactFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     prefecture = django_filters.ChoiceFilter(
-        label=_("Prefecture"), field_name="company__prefecture", choices=Prefecture.choices
+        label=_("Prefecture"),
+        field_name="company__prefecture",
+        choices=Prefecture.choices,
+        empty_label=ANY,
     )
     region = django_filters.ChoiceFilter(
-        label=_("Region"), field_name="company__region", choices=Region.choices
+        label=_("Region"), field_name="company__region", choices=Region.choices, empty_label=ANY
     )
     industry = django_filters.ChoiceFilter(
-        label=_("Industry"), field_name="company__industry", choices=Industry.choices
+        label=_("Industry"),
+        field_name="company__industry",
+        choices=Industry.choices,
+        empty_label=ANY,
     )
-    job_level = django_filters.ChoiceFilter(label=_("Job level"), choices=Contact.JobLevel.choices)
+    job_level = django_filters.ChoiceFilter(
+        label=_("Job level"), choices=Contact.JobLevel.choices, empty_label=ANY
+    )
+    band = django_filters.ChoiceFilter(
+        label=_("Band"), field_name="score__band", choices=Band.choices, empty_label=ANY
+    )
     min_employees = django_filters.NumberFilter(
         label=_("Employees at least"), field_name="company__employee_count", lookup_expr="gte"
     )
@@ -43,10 +65,19 @@ class ContactFilter(django_filters.FilterSet):
         label=_("Active since"), field_name="last_activity_at", lookup_expr="date__gte"
     )
     activity_kind = django_filters.ChoiceFilter(
-        label=_("Did"), choices=Activity.Kind.choices, method="filter_activity_kind"
+        label=_("Has done"),
+        choices=Activity.Kind.choices,
+        method="filter_activity_kind",
+        empty_label=ANY,
     )
     include_unsubscribed = django_filters.BooleanFilter(
-        label=_("Include unsubscribed"), method="filter_unsubscribed"
+        label=_("Include unsubscribed"), method="filter_unsubscribed", widget=AnyYesNo
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        choices=(("-score", _("Score, highest first")), ("score", _("Score, lowest first"))),
+        empty_label=_("Recent activity"),
+        method="filter_sort",
     )
 
     class Meta:
@@ -71,19 +102,31 @@ class ContactFilter(django_filters.FilterSet):
     def filter_unsubscribed(self, queryset, name, value):
         return queryset if value else queryset.filter(is_unsubscribed=False)
 
+    def filter_sort(self, queryset, name, value):
+        total = F("score__total")
+        if value == "-score":
+            return queryset.order_by(total.desc(nulls_last=True), "-id")
+        if value == "score":
+            return queryset.order_by(total.asc(nulls_last=True), "id")
+        return queryset
+
 
 class CompanyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
-    prefecture = django_filters.ChoiceFilter(label=_("Prefecture"), choices=Prefecture.choices)
-    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
+    prefecture = django_filters.ChoiceFilter(
+        label=_("Prefecture"), choices=Prefecture.choices, empty_label=ANY
+    )
+    industry = django_filters.ChoiceFilter(
+        label=_("Industry"), choices=Industry.choices, empty_label=ANY
+    )
     min_employees = django_filters.NumberFilter(
         label=_("Employees at least"), field_name="employee_count", lookup_expr="gte"
     )
     has_contacts = django_filters.BooleanFilter(
-        label=_("Has contacts"), method="filter_has_contacts"
+        label=_("Has contacts"), method="filter_has_contacts", widget=AnyYesNo
     )
     has_intent = django_filters.BooleanFilter(
-        label=_("Has intent signals"), method="filter_has_intent"
+        label=_("Has intent signals"), method="filter_has_intent", widget=AnyYesNo
     )
 
     class Meta:

@@ -30,7 +30,7 @@ def _check(actor) -> None:
 def contact_filter_for(*, actor, params: Mapping) -> ContactFilter:
     """The bound filter for the leads list; its ``.qs`` is the filtered queryset."""
     _check(actor)
-    base = Contact.objects.select_related("company").order_by("-last_activity_at", "-id")
+    base = Contact.objects.select_related("company", "score").order_by("-last_activity_at", "-id")
     return ContactFilter(data=params or None, queryset=base)
 
 
