@@ -26,6 +26,7 @@ _NAV = [
     ("home", _("Home"), "speedometer2", None),
     ("leads:lead-list", _("Leads"), "people", None),
     ("leads:company-list", _("Companies"), "building", None),
+    ("scoring:version-list", _("Hot lead definition"), "sliders", None),
     ("leads:import-list", _("Import"), "upload", {Role.MARKETING, Role.ADMIN}),
     ("accounts:token-list", _("API tokens"), "key", {Role.ADMIN}),
 ]

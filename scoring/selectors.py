@@ -1,0 +1,136 @@
+"""Reads for the definition pages: versions, their approvals, audit trail and jobs.
+
+Everyone with a role may read every version (``can_view_definitions``), so
+nothing here is scoped further; the views check that predicate first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from scoring.models import Approval, AuditEntry, DefinitionVersion, RescoreJob
+
+RULE_CATEGORIES = ("attributes", "behaviour", "intents")
+
+
+def version_list() -> QuerySet[DefinitionVersion]:
+    """Every version, newest first, with its author and approvals (for the list page)."""
+    return DefinitionVersion.objects.select_related("created_by", "based_on").prefetch_related(
+        Prefetch("approvals", queryset=Approval.objects.select_related("decided_by"))
+    )
+
+
+def version_get(*, version_id: int) -> DefinitionVersion:
+    """One version (404 if there is none)."""
+    return get_object_or_404(
+        DefinitionVersion.objects.select_related("created_by", "based_on"), pk=version_id
+    )
+
+
+def version_choices() -> list[tuple[int, str]]:
+    """(id, "v3 Title (status)") for the compare page's pickers, newest first."""
+    return [
+        (v.pk, f"v{v.number} {v.title} ({v.get_status_display()})")
+        for v in DefinitionVersion.objects.only("id", "number", "title", "status")
+    ]
+
+
+def version_active() -> DefinitionVersion | None:
+    return DefinitionVersion.objects.filter(status=DefinitionVersion.Status.ACTIVE).first()
+
+
+def approvals_of_round(version: DefinitionVersion) -> list[Approval]:
+    """The decisions of the version's current review round (from a prefetch if present)."""
+    return [a for a in version.approvals.all() if a.review_round == version.review_round]
+
+
+def version_audit(*, version: DefinitionVersion, limit: int = 200) -> list[AuditEntry]:
+    """The version's audit trail, newest first."""
+    return list(version.audit_entries.select_related("actor")[:limit])
+
+
+def rescore_job_latest(*, version: DefinitionVersion) -> RescoreJob | None:
+    return (
+        RescoreJob.objects.filter(version=version)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def rescore_job_get(*, job_id: int) -> RescoreJob:
+    return get_object_or_404(RescoreJob.objects.select_related("created_by"), pk=job_id)
+
+
+def rescore_job_is_running(*, version: DefinitionVersion) -> bool:
+    """Whether a full rescore of the version is queued or running (to refuse a second one)."""
+    return RescoreJob.objects.filter(
+        version=version,
+        kind=RescoreJob.Kind.FULL,
+        status__in=[RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING],
+    ).exists()
+
+
+# --- Comparing two versions -----------------------------------------------------------
+
+RuleStatus = Literal["added", "removed", "changed", "same"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDiff:
+    """One rule key across two specs: absent on one side, or which fields differ."""
+
+    category: str
+    key: str
+    status: RuleStatus
+    left: Mapping[str, Any] | None
+    right: Mapping[str, Any] | None
+    changed_fields: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SpecComparison:
+    """What differs between two specs: thresholds and BANT fields, and rules by key."""
+
+    changed_thresholds: frozenset[str]
+    changed_bant: frozenset[str]
+    rules: Mapping[str, tuple[RuleDiff, ...]]  # by category, left's order then added rules
+
+    @property
+    def change_count(self) -> int:
+        rule_changes = sum(1 for diffs in self.rules.values() for d in diffs if d.status != "same")
+        return len(self.changed_thresholds) + len(self.changed_bant) + rule_changes
+
+
+def _changed_fields(left: Mapping[str, Any], right: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(k for k in left.keys() | right.keys() if left.get(k) != right.get(k))
+
+
+def spec_compare(*, left: Mapping[str, Any], right: Mapping[str, Any]) -> SpecComparison:
+    """Compare two stored specs field by field; rules are matched by their key."""
+    rules: dict[str, tuple[RuleDiff, ...]] = {}
+    for category in RULE_CATEGORIES:
+        old = {r["key"]: r for r in left.get(category, [])}
+        new = {r["key"]: r for r in right.get(category, [])}
+        diffs = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            a, b = old.get(key), new.get(key)
+            if a is None:
+                diffs.append(RuleDiff(category, key, "added", None, b, frozenset(b)))
+            elif b is None:
+                diffs.append(RuleDiff(category, key, "removed", a, None, frozenset(a)))
+            else:
+                changed = _changed_fields(a, b)
+                status: RuleStatus = "changed" if changed else "same"
+                diffs.append(RuleDiff(category, key, status, a, b, changed))
+        rules[category] = tuple(diffs)
+    return SpecComparison(
+        changed_thresholds=_changed_fields(left.get("thresholds", {}), right.get("thresholds", {})),
+        changed_bant=_changed_fields(left.get("bant", {}), right.get("bant", {})),
+        rules=rules,
+    )
