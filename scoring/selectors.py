@@ -28,7 +28,10 @@ def version_list() -> QuerySet[DefinitionVersion]:
 def version_get(*, version_id: int) -> DefinitionVersion:
     """One version (404 if there is none)."""
     return get_object_or_404(
-        DefinitionVersion.objects.select_related("created_by", "based_on"), pk=version_id
+        DefinitionVersion.objects.select_related("created_by", "based_on").prefetch_related(
+            Prefetch("approvals", queryset=Approval.objects.select_related("decided_by"))
+        ),
+        pk=version_id,
     )
 
 

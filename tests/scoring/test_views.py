@@ -234,6 +234,18 @@ def test_detail_shows_thresholds_bant_rules_and_negative_points(client, sales_us
     assert "Page view" in body  # kinds are translated labels, not codes
 
 
+def test_detail_page_queries_do_not_grow_with_decisions_and_audit(
+    client, manager_user, marketing_user, awaiting, django_assert_max_num_queries
+):
+    definitions.version_decide(
+        actor=marketing_user, version=awaiting, department="marketing", approve=True, comment="ok"
+    )
+    client.force_login(manager_user)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("scoring:version-detail", args=[awaiting.pk]))
+    assert response.status_code == 200
+
+
 def test_detail_shows_the_audit_trail_with_what_changed(client, sales_user, draft, marketing_user):
     spec = copy.deepcopy(draft.spec)
     spec["thresholds"]["hot"] = 70
