@@ -19,6 +19,7 @@ class NavItem:
     url: str
     icon: str
     url_name: str
+    active: bool = False
 
 
 _NAV = [
@@ -37,10 +38,19 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated or not hasattr(user, "groups"):
         return {"nav_items": [], "user_roles": frozenset()}
     roles = user_roles(user)
-    items = [
-        NavItem(label=str(label), url=reverse(name), icon=icon, url_name=name)
+    links = [
+        (name, label, icon, reverse(name))
         for name, label, icon, allowed in _NAV
         if allowed is None or roles & {r.value for r in allowed}
+    ]
+    # The section is the link whose URL is the longest prefix of this page's
+    # path (so /leads/companies/3/ is Companies, not Leads); home only on "/".
+    path = request.path
+    matching = [url for *_, url in links if path == url or (url != "/" and path.startswith(url))]
+    current = max(matching, key=len, default=None)
+    items = [
+        NavItem(label=str(label), url=url, icon=icon, url_name=name, active=url == current)
+        for name, label, icon, url in links
     ]
     role_labels = [Role(r).label for r in Role.values if r in roles]
     return {"nav_items": items, "user_roles": roles, "user_role_labels": role_labels}
