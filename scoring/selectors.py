@@ -70,15 +70,6 @@ def rescore_job_get(*, job_id: int) -> RescoreJob:
     return get_object_or_404(RescoreJob.objects.select_related("created_by"), pk=job_id)
 
 
-def rescore_job_is_running(*, version: DefinitionVersion) -> bool:
-    """Whether a full rescore of the version is queued or running (to refuse a second one)."""
-    return RescoreJob.objects.filter(
-        version=version,
-        kind=RescoreJob.Kind.FULL,
-        status__in=[RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING],
-    ).exists()
-
-
 # --- Comparing two versions -----------------------------------------------------------
 
 RuleStatus = Literal["added", "removed", "changed", "same"]

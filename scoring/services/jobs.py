@@ -124,6 +124,33 @@ def _accounts_with_contacts_drop(subjects: Subjects) -> None:
     LeadScore.objects.filter(contact__isnull=True, company_id__in=companies).delete()
 
 
+def rescore_requested(*, actor, version: DefinitionVersion) -> RescoreJob:
+    """A person asks to rescore everything under ``version`` (the rescore button).
+
+    Only the active version, by someone allowed, and not while a full rescore
+    of it is queued or running (both would rescore everything). Under a lock
+    on the version, so two clicks at once start one job.
+    """
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils.translation import gettext as _
+
+    from scoring.permissions import can_rescore
+
+    if not can_rescore(actor):
+        raise PermissionDenied(_("Only marketing or an administrator starts a full rescore."))
+    with transaction.atomic():
+        version = DefinitionVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != DefinitionVersion.Status.ACTIVE:
+            raise ValidationError(_("Only the active version can rescore the leads."))
+        running = RescoreJob.objects.filter(
+            version=version,
+            status__in=[RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING],
+        )
+        if running.exists():
+            raise ValidationError(_("A rescore of this version is already running."))
+        return rescore_full_start(version=version, actor=actor)
+
+
 def rescore_chunk_run(*, chunk_id: int) -> int:
     """Score one chunk; idempotent. Returns how many leads it scored (0 if already done)."""
     with transaction.atomic():

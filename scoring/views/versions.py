@@ -29,7 +29,7 @@ from scoring.permissions import (
     can_view_definitions,
 )
 from scoring.services import definitions
-from scoring.services.jobs import rescore_full_start
+from scoring.services.jobs import rescore_requested
 from scoring.views import display
 
 Status = DefinitionVersion.Status
@@ -251,13 +251,11 @@ def version_decide(request, version_id: int):
 @require_POST
 def version_rescore(request, version_id: int):
     version = selectors.version_get(version_id=version_id)
-    if version.status != Status.ACTIVE:
-        messages.error(request, gettext("Only the active version can rescore the leads."))
-    elif selectors.rescore_job_is_running(version=version):
-        # Not a second job while one runs: both would rescore everything.
-        messages.warning(request, gettext("A rescore of this version is already running."))
+    try:
+        rescore_requested(actor=request.user, version=version)
+    except ValidationError as exc:
+        messages.warning(request, _error_messages(exc))
     else:
-        rescore_full_start(version=version, actor=request.user)
         messages.success(request, gettext("Rescoring all leads and accounts under this version."))
     return _back(version, "#rescore")
 

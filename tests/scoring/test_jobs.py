@@ -325,3 +325,24 @@ def test_an_account_loses_its_score_when_its_company_gains_a_contact(
     assert float(own.engagement) == pytest.approx(float(account.engagement), abs=0.011)
     assert LeadScore.objects.filter(contact=None).count() == len(older)
     _assert_scores_match_the_engine(job)
+
+
+def test_a_rescore_request_is_checked_in_the_service(marketing_user, sales_user):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from scoring.models import DefinitionVersion, RescoreJob
+    from scoring.services.jobs import rescore_requested
+
+    active = DefinitionVersion.objects.get(status="active")
+    with pytest.raises(PermissionDenied):
+        rescore_requested(actor=sales_user, version=active)
+    RescoreJob.objects.create(version=active, as_of=active.created_at)  # queued, not yet run
+    with pytest.raises(ValidationError):
+        rescore_requested(actor=marketing_user, version=active)
+    RescoreJob.objects.update(status=RescoreJob.Status.DONE)
+    job = rescore_requested(actor=marketing_user, version=active)
+    assert job.created_by == marketing_user
+    active.status = DefinitionVersion.Status.RETIRED
+    active.save()
+    with pytest.raises(ValidationError):
+        rescore_requested(actor=marketing_user, version=active)
