@@ -14,8 +14,11 @@ def install_starter(apps, schema_editor):
     now = timezone.now()
     version = DefinitionVersion.objects.create(
         number=1,
-        title="Starter definition (common B2B practice)",
-        change_note="Installed with the portal. Edit a copy and have marketing and sales approve it.",
+        title="スターター定義（B2Bの一般的な基準） / Starter definition (common B2B practice)",
+        change_note=(
+            "ポータルに同梱。コピーを編集し、マーケティングと営業の承認を得てください。 / "
+            "Installed with the portal. Edit a copy and have marketing and sales approve it."
+        ),
         spec=spec_from_definition(starter_definition()),
         status="active",
         activated_at=now,
