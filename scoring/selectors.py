@@ -128,3 +128,46 @@ def spec_compare(*, left: Mapping[str, Any], right: Mapping[str, Any]) -> SpecCo
         changed_bant=_changed_fields(left.get("bant", {}), right.get("bant", {})),
         rules=rules,
     )
+
+
+# --- The dashboard --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BandFigures:
+    hot: int
+    warm: int
+    cold: int
+    unscored: int
+    new_mqls_7d: int
+
+    @property
+    def scored(self) -> int:
+        return self.hot + self.warm + self.cold
+
+
+def band_figures() -> BandFigures:
+    """How many leads are hot, warm, cold or not scored yet, and the week's new MQLs: 3 queries."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from leads.models import Contact
+    from scoring.models import LeadScore, MqlEvent
+
+    counts = dict(
+        LeadScore.objects.filter(contact__isnull=False)
+        .order_by()
+        .values_list("band")
+        .annotate(n=Count("id"))
+    )
+    scored = sum(counts.values())
+    week_ago = timezone.now() - timedelta(days=7)
+    return BandFigures(
+        hot=counts.get("hot", 0),
+        warm=counts.get("warm", 0),
+        cold=counts.get("cold", 0),
+        unscored=max(0, Contact.objects.count() - scored),
+        new_mqls_7d=MqlEvent.objects.filter(became_hot_at__gte=week_ago).count(),
+    )

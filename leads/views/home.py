@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from leads import selectors
 from leads.permissions import can_import_leads, can_view_leads
+from scoring.selectors import band_figures
 
 
 def _daily_series(by_day: list[tuple[str, int]], *, first: date, today: date):
@@ -32,6 +33,7 @@ def home(request):
     )
     context = {
         "figures": figures,
+        "bands": band_figures(),
         "can_import": can_import_leads(request.user),
         "chart": {
             "days": days,

@@ -55,3 +55,9 @@ def test_the_list_shows_score_and_band(client, sales_user, scored):
     html = client.get(reverse("leads:lead-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "75.0" in html
     assert "band-hot" in html
+
+
+def test_the_dashboard_counts_leads_by_band(client, manager_user, scored):
+    client.force_login(manager_user)
+    bands = client.get("/").context["bands"]
+    assert (bands.hot, bands.warm, bands.cold, bands.unscored) == (1, 1, 1, 1)
