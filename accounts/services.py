@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.authentication import forget_verified_tokens
 from accounts.models import ApiToken, User
 from accounts.permissions import can_manage_api_tokens
 
@@ -39,7 +40,17 @@ def api_token_create(*, name: str, actor: User | None) -> IssuedToken:
 
 
 def api_token_revoke(*, token_id: int, actor: User) -> ApiToken:
+    """Revoke a token: from now on it is refused (401).
+
+    This process forgets its cached tokens at once, and again when the
+    caller's transaction commits (a request that read the row in between may
+    have cached it again); other processes refuse the token within
+    ``accounts.authentication.TOKEN_CACHE_SECONDS``. Raises PermissionDenied
+    for a user who is not an administrator.
+    """
     if not can_manage_api_tokens(actor):
         raise PermissionDenied
     ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_verified_tokens()
+    transaction.on_commit(forget_verified_tokens)
     return ApiToken.objects.get(pk=token_id)
