@@ -129,7 +129,12 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = _int("CONN_MAX_AGE", 60 if not DEBUG else 0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A health check is a SELECT 1 round trip at the start of every request that
+# reuses a persistent connection (one of seven on a single-event request, before
+# the token cache). Without it, a connection the server dropped fails the one
+# request that finds it and is then replaced. Turn it on where idle connections
+# get cut (a pooler or firewall with an idle timeout, a failover).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = _bool("CONN_HEALTH_CHECKS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while an eager import writes.
     DATABASES["default"].setdefault("OPTIONS", {})
