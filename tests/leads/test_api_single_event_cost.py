@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from rest_framework.settings import api_settings
+
+from leads.api.parsers import JSONBodyParser
 
 
 @pytest.mark.parametrize("value,expected", [("", "False"), ("true", "True")])
@@ -31,3 +34,8 @@ def test_connection_health_checks_are_off_unless_asked_for(value, expected):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_every_api_view_parses_json_with_the_size_limit_by_default():
+    parsers = api_settings.DEFAULT_PARSER_CLASSES
+    assert parsers == [JSONBodyParser]
