@@ -20,6 +20,14 @@ on the server that DATABASE_URL names; default postgres://postgres@127.0.0.1:543
    leads.services.imports.leads_import_csv (if it exists), beside COPY of
    100,000 rows into leads_contact.
 
+Celery tasks that ingestion enqueues (rescoring the leads whose activity
+changed) are sent to a broker and not run, as in production, where a worker
+runs them (``make bench-scoring`` measures that work): to Redis if REDIS_URL is
+set (a queue of the bench's own, deleted afterwards, so each request pays the
+round trip it pays in production), else to an in-memory broker. With
+BENCH_EAGER_TASKS=true they run inline instead, as in the embedded default:
+every request then rescores its own leads before it answers.
+
 BENCH_WORKERS, BENCH_WORKER_CLASS (sync|gthread) and BENCH_THREADS change the
 server. The machine is shared, so figures vary by ±30 % between runs: compare
 each figure with its floor from the same run.
@@ -56,6 +64,7 @@ WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 BATCH_SECONDS = float(os.environ.get("BENCH_SECONDS", "25"))
 SINGLE_SECONDS = float(os.environ.get("BENCH_SINGLE_SECONDS", "10"))
+EAGER_TASKS = os.environ.get("BENCH_EAGER_TASKS", "").lower() in {"1", "true", "yes", "on"}
 IMPORT_ROWS = 100_000
 FLOOR_ROWS = 100_000
 COMPANIES = 2_000
@@ -407,6 +416,19 @@ def _measure_import() -> tuple[float | None, str]:
     return IMPORT_ROWS / elapsed, f"{IMPORT_ROWS:,} rows in {elapsed:.1f} s"
 
 
+def _delete_queue(url: str, name: str) -> None:
+    """Drop the bench's task queue, the messages nobody ran and its bindings from Redis."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter(match=f"*{name}*"))  # the name holds our pid
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError as exc:  # never hide the figures
+        print(f"could not delete the Celery queue {name}: {exc!r}", file=sys.stderr)
+
+
 # --- Main ----------------------------------------------------------------------------------------
 
 
@@ -421,6 +443,7 @@ def main() -> int:
         return 2
     name = f"bench_ingest_{os.getpid()}"
     bench_url = _with_db(server_url, name)
+    broker_url = os.environ.get("REDIS_URL") or "memory://"
     _create_database(server_url, name)
     server = None
     try:
@@ -434,8 +457,11 @@ def main() -> int:
             "CSRF_COOKIE_SECURE": "false",
             "CONN_MAX_AGE": "600",
             "LOG_LEVEL": "WARNING",
+            "CELERY_TASK_ALWAYS_EAGER": "true" if EAGER_TASKS else "false",
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_DEFAULT_QUEUE": name,
         }
-        env.pop("REDIS_URL", None)
+        env.pop("REDIS_URL", None)  # the cache stays in-process (locmem)
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
@@ -445,7 +471,8 @@ def main() -> int:
 
         from accounts.services import api_token_create
 
-        print(f"database {name}: migrating…", flush=True)
+        tasks = "run inline" if EAGER_TASKS else f"queued in {broker_url.split(':')[0]}, not run"
+        print(f"database {name}: migrating… (Celery tasks: {tasks})", flush=True)
         call_command("migrate", verbosity=0, interactive=False)
         token = api_token_create(name="bench", actor=None).secret
 
@@ -532,6 +559,8 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
+        if broker_url.startswith("redis") and not EAGER_TASKS:
+            _delete_queue(broker_url, name)
         try:
             from django.db import connections
 
