@@ -1,0 +1,84 @@
+"""The scoring maths: a lead's score under one hot-lead definition at one moment.
+
+Pure Python: no ORM, no settings, no I/O. Plain frozen dataclasses go in (a
+``Definition`` and a lead's ``LeadFacts``) and a ``Score`` with its per-rule
+breakdown comes out, so the set-based SQL rescoring and the explainer can be
+tested against ``score()``.
+
+What must stay true (tests/scoring/test_engine_properties.py checks each):
+
+* Caps hold: no rule contributes more than its cap (positive rules) or less than
+  its cap (negative rules, where the cap is the most negative allowed).
+* Decay never raises a score: for facts that are all in the past, moving ``at``
+  later never increases a positive rule's points.
+* Negative rules never raise a score, and an activity that matches only
+  positive rules never lowers it.
+* Explanations sum to the total, exactly in hundredths (see ``score``).
+* Bands are monotone in the total (fit fixed), and raising ``hot`` never turns a
+  lead hot.
+
+Matching of free text (titles, URLs, topics, domains, campaigns) uses
+``match_key``: NFKC, case-folded, whitespace collapsed. A set-based
+implementation should store such keys next to the raw values rather than
+normalise in SQL.
+"""
+
+from scoring.engine.base import (
+    ACTIVITY_KINDS,
+    ATTRIBUTES,
+    BANT_ITEMS,
+    AttrValue,
+    Band,
+    BantItem,
+    Category,
+    match_key,
+)
+from scoring.engine.decay import (
+    MAX_GROWTH_HALF_LIVES,
+    decay_factor,
+    decayed_sum_at,
+    running_total_add,
+)
+from scoring.engine.definition import BantRequirement, Definition, Thresholds, bant_qualifies
+from scoring.engine.facts import ActivityFact, IntentFact, LeadFacts
+from scoring.engine.rules import AttributeRule, BehaviourRule, IntentRule, Op
+from scoring.engine.scores import (
+    RuleContribution,
+    Score,
+    score,
+    score_account,
+    score_from_sums,
+)
+from scoring.engine.starter import starter_definition
+
+__all__ = [
+    "ACTIVITY_KINDS",
+    "ATTRIBUTES",
+    "BANT_ITEMS",
+    "MAX_GROWTH_HALF_LIVES",
+    "ActivityFact",
+    "AttrValue",
+    "AttributeRule",
+    "Band",
+    "BantItem",
+    "BantRequirement",
+    "BehaviourRule",
+    "Category",
+    "Definition",
+    "IntentFact",
+    "IntentRule",
+    "LeadFacts",
+    "Op",
+    "RuleContribution",
+    "Score",
+    "Thresholds",
+    "bant_qualifies",
+    "decay_factor",
+    "decayed_sum_at",
+    "match_key",
+    "running_total_add",
+    "score",
+    "score_account",
+    "score_from_sums",
+    "starter_definition",
+]

@@ -1,0 +1,199 @@
+"""A lead's score at a moment, with the rules that made it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from scoring.engine.base import _SECONDS_PER_DAY, Band, Category, _require_aware
+from scoring.engine.decay import decay_factor
+from scoring.engine.definition import Definition
+from scoring.engine.facts import LeadFacts
+from scoring.engine.rules import AttributeRule, BehaviourRule, IntentRule
+
+# --- Scores ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContribution:
+    """What one rule added: ``points`` = cap(``points_decayed``), rounded to hundredths.
+
+    ``points_raw`` is ``hits × rule points`` (before decay and cap) and
+    ``points_decayed`` the sum after decay, before the cap; neither is rounded.
+    """
+
+    rule_key: str
+    label: str
+    category: Category
+    hits: int
+    points_raw: float
+    points_decayed: float
+    points: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule_key,
+            "label": self.label,
+            "category": self.category,
+            "hits": self.hits,
+            "points": self.points,
+            "points_raw": self.points_raw,
+            "points_decayed": self.points_decayed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A lead's score with the rules that made it, largest contribution first.
+
+    ``fit`` is the sum of the attribute (fit) contributions, ``engagement`` of
+    the behaviour and intent ones, and ``total = fit + engagement``. Each rule's
+    points are rounded to hundredths before summing, so the breakdown adds up
+    exactly in hundredths: Σ round(100·c.points) == round(100·total).
+    """
+
+    total: float
+    fit: float
+    engagement: float
+    band: Band
+    breakdown: tuple[RuleContribution, ...]
+
+    @property
+    def is_hot(self) -> bool:
+        return self.band == "hot"
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready primitives (no text beyond the rule labels; the UI translates)."""
+        return {
+            "total": self.total,
+            "fit": self.fit,
+            "engagement": self.engagement,
+            "band": self.band,
+            "breakdown": [c.as_dict() for c in self.breakdown],
+        }
+
+
+def _cents(value: float) -> int:
+    return round(value * 100)
+
+
+def _from_cents(cents: int) -> float:
+    return cents / 100 + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _decayed(
+    rule: BehaviourRule | IntentRule, times: Iterable[datetime], at: datetime
+) -> tuple[int, float]:
+    """How many of the matching events count at ``at``, and their decayed sum."""
+    hits, total = 0, 0.0
+    for t in times:
+        age_days = (at - t).total_seconds() / _SECONDS_PER_DAY
+        if age_days < 0 or (rule.window_days is not None and age_days > rule.window_days):
+            continue  # in the future, or outside the window (its boundary counts)
+        hits += 1
+        total += rule.points * decay_factor(age_days, rule.half_life_days)
+    return hits, total
+
+
+def _contribution(
+    rule: BehaviourRule | IntentRule | AttributeRule, category: Category, hits: int, decayed: float
+) -> tuple[RuleContribution, int] | None:
+    """The rule's capped contribution and its points in hundredths; None without a hit."""
+    if not hits:
+        return None
+    cap = None if isinstance(rule, AttributeRule) else rule.cap
+    capped = decayed
+    if cap is not None:
+        capped = min(decayed, cap) if rule.points > 0 else max(decayed, cap)
+    cents = _cents(capped)
+    contribution = RuleContribution(
+        rule_key=rule.key,
+        label=rule.label,
+        category=category,
+        hits=hits,
+        points_raw=hits * rule.points,
+        points_decayed=decayed,
+        points=_from_cents(cents),
+    )
+    return contribution, cents
+
+
+def score(definition: Definition, facts: LeadFacts, at: datetime) -> Score:
+    """The lead's score under ``definition`` at the moment ``at`` (aware).
+
+    Activities and intent after ``at`` count for nothing; one exactly
+    ``window_days`` old still counts. Each rule's points are rounded to
+    hundredths (half to even) and fit, engagement and total are sums of those
+    rounded points, so the breakdown adds up to the total exactly in
+    hundredths. The breakdown lists the rules that hit (attribute rules that
+    fired), by |points| descending, then key.
+    """
+    _require_aware(at, "at")
+    sums: dict[str, tuple[int, float]] = {}
+    for rule in definition.behaviour:
+        times = (a.occurred_at for a in facts.activities if rule.matches(a))
+        sums[rule.key] = _decayed(rule, times, at)
+    for rule in definition.intents:
+        times = (i.observed_at for i in facts.intents if rule.matches(i))
+        sums[rule.key] = _decayed(rule, times, at)
+    matched = {rule.key for rule in definition.attributes if rule.matches(facts)}
+    return score_from_sums(definition, matched_attributes=matched, sums=sums)
+
+
+def score_from_sums(
+    definition: Definition,
+    *,
+    matched_attributes: Iterable[str],
+    sums: Mapping[str, tuple[int, float]],
+) -> Score:
+    """A score from what was matched: the last step of ``score``, shared with SQL.
+
+    ``matched_attributes`` are the keys of the attribute rules that fired;
+    ``sums`` maps a behaviour or intent rule's key to (hits, decayed sum
+    before the cap) of its events within the window. Set-based rescoring
+    computes those in SQL and finishes here, so caps, rounding and bands are
+    the engine's own.
+    """
+    matched = set(matched_attributes)
+    found = [
+        _contribution(rule, "fit", 1, rule.points)
+        for rule in definition.attributes
+        if rule.key in matched
+    ]
+    for rule in definition.behaviour:
+        if rule.key in sums:
+            found.append(_contribution(rule, "behaviour", *sums[rule.key]))
+    for rule in definition.intents:
+        if rule.key in sums:
+            found.append(_contribution(rule, "intent", *sums[rule.key]))
+    parts = sorted(
+        (part for part in found if part is not None),
+        key=lambda part: (-abs(part[1]), part[0].rule_key),
+    )
+    fit_cents = sum(cents for c, cents in parts if c.category == "fit")
+    engagement_cents = sum(cents for c, cents in parts if c.category != "fit")
+    fit, total = _from_cents(fit_cents), _from_cents(fit_cents + engagement_cents)
+    return Score(
+        total=total,
+        fit=fit,
+        engagement=_from_cents(engagement_cents),
+        band=definition.thresholds.band(total, fit),
+        breakdown=tuple(c for c, _ in parts),
+    )
+
+
+def score_account(definition: Definition, company_facts: LeadFacts, at: datetime) -> Score:
+    """An account's score: ``score`` with every ``contact.*`` attribute unknown.
+
+    So only company attributes, the company's (contact-less) activity and its
+    intent count; contact rules (title, unsubscribed, free mail…) cannot fire.
+    """
+    company_only = {
+        k: v for k, v in company_facts.attributes.items() if not k.startswith("contact.")
+    }
+    return score(
+        definition,
+        LeadFacts(company_only, company_facts.activities, company_facts.intents),
+        at,
+    )
