@@ -48,6 +48,7 @@ from scoring.engine.scores import (
     score,
     score_account,
     score_from_sums,
+    totals_from_sums,
 )
 from scoring.engine.starter import starter_definition
 
@@ -81,4 +82,5 @@ __all__ = [
     "score_account",
     "score_from_sums",
     "starter_definition",
+    "totals_from_sums",
 ]

@@ -10,7 +10,7 @@ incremental path) SQL does the heavy part, one aggregate pass each over:
 with one ``SUM(CASE …)`` column pair (hits, decayed points) per rule, so each
 row of activity is read once whatever the number of rules. Attribute (fit)
 rules and the final step (caps, rounding to hundredths, bands) run in Python
-through the engine itself (``score_from_sums``), so they cannot drift from the
+through the engine itself (``totals_from_sums``), so they cannot drift from the
 pure function. Then one upsert of the scores, one insert of band changes and
 one insert of new MQL events. The same code runs on PostgreSQL and SQLite;
 only the age expression differs.
@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -39,11 +40,27 @@ from scoring.engine import (
     Score,
     match_key,
     score_from_sums,
+    totals_from_sums,
 )
 from scoring.facts import COMPANY_FIELDS, CONTACT_FIELDS, attributes_of
 from scoring.models import BandChange, DefinitionVersion, LeadScore, MqlEvent
 
 Sums = dict[str, tuple[int, float]]
+
+
+class Totals(NamedTuple):
+    """What a stored score needs: ``totals_from_sums``'s result (a ``Score`` has the same)."""
+
+    total: float
+    fit: float
+    engagement: float
+    band: str
+
+
+def _finish(definition: Definition, matched, sums: Sums, breakdown: bool) -> Score | Totals:
+    if breakdown:
+        return score_from_sums(definition, matched_attributes=matched, sums=sums)
+    return Totals(*totals_from_sums(definition, matched_attributes=matched, sums=sums))
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +256,8 @@ class _FitRules:
 
 
 def contact_scores_compute(
-    *, definition: Definition, subjects: Subjects, at: datetime
-) -> dict[int, Score]:
+    *, definition: Definition, subjects: Subjects, at: datetime, breakdown: bool = False
+) -> dict[int, Score | Totals]:
     """Scores of the contacts in ``subjects`` at ``at``: three aggregate queries and one read."""
     rows = list(Contact.objects.filter(**subjects.filter("id")).order_by().values(*CONTACT_FIELDS))
     if not rows:
@@ -261,12 +278,12 @@ def contact_scores_compute(
     )
     intent = _intent_sums(definition, where=companies_of, params=subject_params, at=at)
     fit = _FitRules(definition)
-    scores: dict[int, Score] = {}
+    scores: dict[int, Score | Totals] = {}
     for row in rows:
         company_id = row["company_id"]
         sums = _merged(own.get(row["id"]), shared.get(company_id), intent.get(company_id))
         matched = fit.matched(attributes_of(row))
-        scores[row["id"]] = score_from_sums(definition, matched_attributes=matched, sums=sums)
+        scores[row["id"]] = _finish(definition, matched, sums, breakdown)
     return scores
 
 
@@ -275,8 +292,8 @@ def _contactless(subjects: Subjects):
 
 
 def account_scores_compute(
-    *, definition: Definition, subjects: Subjects, at: datetime
-) -> dict[int, Score]:
+    *, definition: Definition, subjects: Subjects, at: datetime, breakdown: bool = False
+) -> dict[int, Score | Totals]:
     """Scores of the companies in ``subjects`` that have no contact (accounts)."""
     rows = list(_contactless(subjects).order_by().values(*COMPANY_FIELDS))
     if not rows:
@@ -291,11 +308,11 @@ def account_scores_compute(
     )
     intent = _intent_sums(definition, where=where, params=params, at=at)
     fit = _FitRules(definition)
-    scores: dict[int, Score] = {}
+    scores: dict[int, Score | Totals] = {}
     for row in rows:
         sums = _merged(shared.get(row["id"]), intent.get(row["id"]))
         matched = fit.matched(attributes_of(row))
-        scores[row["id"]] = score_from_sums(definition, matched_attributes=matched, sums=sums)
+        scores[row["id"]] = _finish(definition, matched, sums, breakdown)
     return scores
 
 
@@ -357,7 +374,7 @@ SELECT count(*) FROM stored
 
 
 def contact_scores_store(
-    *, scores: Mapping[int, Score], version: DefinitionVersion, at: datetime
+    *, scores: Mapping[int, Score | Totals], version: DefinitionVersion, at: datetime
 ) -> int:
     """Upsert the scores; record band changes and first-time MQLs. Returns how many.
 
@@ -385,7 +402,7 @@ def contact_scores_store(
 
 
 def _contact_scores_store_portable(
-    *, scores: Mapping[int, Score], version: DefinitionVersion, at: datetime
+    *, scores: Mapping[int, Score | Totals], version: DefinitionVersion, at: datetime
 ) -> int:
     ids = list(scores)
     previous: dict[int, str] = {}
@@ -433,7 +450,11 @@ def _changes_record(changes: Iterable[BandChange]) -> None:
 
 
 def account_scores_store(
-    *, subjects: Subjects, scores: Mapping[int, Score], version: DefinitionVersion, at: datetime
+    *,
+    subjects: Subjects,
+    scores: Mapping[int, Score | Totals],
+    version: DefinitionVersion,
+    at: datetime,
 ) -> int:
     """Replace the account scores of ``subjects``: companies that gained a contact lose theirs."""
     stale = LeadScore.objects.filter(contact__isnull=True, **subjects.filter("company_id"))

@@ -407,3 +407,19 @@ def test_an_account_scores_as_a_lead_without_contact_attributes(definition, fact
     assert not any(
         attribute_of.get(c.rule_key, "").startswith("contact.") for c in account.breakdown
     )
+
+
+@FAST
+@given(definitions(), lead_facts())
+def test_totals_from_sums_agree_with_the_full_score(definition, facts):
+    from scoring.engine import totals_from_sums
+
+    full = score(definition, facts, AT)
+    sums = {c.rule_key: (c.hits, c.points_decayed) for c in full.breakdown if c.category != "fit"}
+    matched = [c.rule_key for c in full.breakdown if c.category == "fit"]
+    assert totals_from_sums(definition, matched_attributes=matched, sums=sums) == (
+        full.total,
+        full.fit,
+        full.engagement,
+        full.band,
+    )

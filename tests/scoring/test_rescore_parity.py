@@ -146,7 +146,10 @@ def test_sql_rescoring_matches_the_engine(
             )
             if contactless:
                 sql = account_scores_compute(
-                    definition=definition, subjects=Subjects(ids=(company.id,)), at=AT
+                    definition=definition,
+                    subjects=Subjects(ids=(company.id,)),
+                    at=AT,
+                    breakdown=True,
                 )
                 _assert_same(
                     sql[company.id],
@@ -155,10 +158,15 @@ def test_sql_rescoring_matches_the_engine(
                 )
             else:
                 ids = tuple(c.id for c in contacts)
+                subjects = Subjects(low=min(ids), high=max(ids))
                 sql = contact_scores_compute(
-                    definition=definition, subjects=Subjects(low=min(ids), high=max(ids)), at=AT
+                    definition=definition, subjects=subjects, at=AT, breakdown=True
                 )
                 assert set(sql) == set(ids)
+                fast = contact_scores_compute(definition=definition, subjects=subjects, at=AT)
+                assert {k: (v.total, v.fit, v.engagement, v.band) for k, v in fast.items()} == {
+                    k: (v.total, v.fit, v.engagement, v.band) for k, v in sql.items()
+                }
                 for contact in contacts:
                     pure = score(definition, facts_for_contact(contact.id), AT)
                     _assert_same(sql[contact.id], pure, definition)
