@@ -192,6 +192,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # Leads per rescoring chunk (one Celery task each).
 SCORING_CHUNK_SIZE = _int("SCORING_CHUNK_SIZE", 5000, minimum=1)
 
+# SQLite (the embedded default) builds covering indexes without their
+# INCLUDE columns; they only speed PostgreSQL up, so its warning is noise.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

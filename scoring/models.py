@@ -144,10 +144,21 @@ class LeadScore(models.Model):
     contact = models.OneToOneField(
         "leads.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="score"
     )
+    # No plain indexes on company (accounts are found through the partial
+    # unique index below) or version, and none on total/band: rescoring
+    # rewrites every row, and with only contact_id indexed the updates are
+    # HOT (heap-only, no index writes) on PostgreSQL.
     company = models.ForeignKey(
-        "leads.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "leads.Company",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
-    version = models.ForeignKey(DefinitionVersion, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        DefinitionVersion, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     total = models.DecimalField(_("score"), max_digits=9, decimal_places=2)
     fit = models.DecimalField(_("fit"), max_digits=9, decimal_places=2)
     engagement = models.DecimalField(_("engagement"), max_digits=9, decimal_places=2)
@@ -165,9 +176,6 @@ class LeadScore(models.Model):
                 condition=Q(contact__isnull=True),
                 name="scoring_one_account_score",
             ),
-        ]
-        indexes = [
-            models.Index(fields=["band", "-total"], name="scoring_score_band_idx"),
         ]
 
     def __str__(self) -> str:
