@@ -194,14 +194,17 @@ def _aggregate(
 def _activity_sums(
     definition: Definition, *, where: str, params: list[object], group: str, at: datetime
 ) -> dict[int, Sums]:
+    # Only kinds some rule scores: the rest (e-mail opens, bounces …) cannot hit.
+    kinds = sorted(set().union(*(rule.kinds for rule in definition.behaviour)))
+    kind_filter = f"kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else "1 = 0"
     return _aggregate(
         rules=definition.behaviour,
         table=connection.ops.quote_name(Activity._meta.db_table),
         time_column="occurred_at",
         extra_columns="kind, url_key, content_key, campaign_key",
         group_column=group,
-        where=where,
-        where_params=params,
+        where=f"({where}) AND {kind_filter}",
+        where_params=[*params, *kinds],
         at=at,
     )
 
@@ -209,13 +212,14 @@ def _activity_sums(
 def _intent_sums(
     definition: Definition, *, where: str, params: list[object], at: datetime
 ) -> dict[int, Sums]:
+    weakest = min((rule.min_strength for rule in definition.intents), default=0)
     return _aggregate(
         rules=definition.intents,
         table=connection.ops.quote_name(IntentSignal._meta.db_table),
         time_column="observed_at",
         extra_columns="strength, topic_key",
         group_column="company_id",
-        where=where,
+        where=f"({where}) AND strength >= {int(weakest)}",
         where_params=params,
         at=at,
     )
