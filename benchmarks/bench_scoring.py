@@ -404,13 +404,23 @@ def incremental_batch(contact_ids: list[int], token: str, prefix: str) -> float:
 
 
 def incremental_one(contact_id: int) -> float:
-    """Seconds to rescore one lead on the incremental path (in-process drain)."""
+    """Seconds to rescore one lead on the incremental path, in this process.
+
+    Marked and drained in one transaction, so the workers' drain task (sent
+    when it commits) finds nothing left and cannot race the measurement.
+    """
+    from django.db import transaction
+
     from scoring.services.jobs import pending_drain, pending_record
 
-    pending_record(contact_ids=[contact_id], company_ids=[])
-    started = time.perf_counter()
-    pending_drain()
-    return time.perf_counter() - started
+    with transaction.atomic():
+        pending_record(contact_ids=[contact_id], company_ids=[])
+        started = time.perf_counter()
+        scored = pending_drain()
+        elapsed = time.perf_counter() - started
+    if scored != 1:
+        raise RuntimeError(f"the drain scored {scored} leads, not 1")
+    return elapsed
 
 
 def main() -> int:

@@ -226,8 +226,11 @@ def _intent_sums(
 
 
 def _merged(*parts: Sums | None) -> Sums:
+    present = [part for part in parts if part]
+    if len(present) <= 1:  # most leads: their own activity only
+        return present[0] if present else {}
     merged: Sums = {}
-    for part in parts:
+    for part in present:
         for key, (hits, total) in (part or {}).items():
             old_hits, old_total = merged.get(key, (0, 0.0))
             merged[key] = (old_hits + hits, old_total + total)
@@ -235,24 +238,29 @@ def _merged(*parts: Sums | None) -> Sums:
 
 
 class _FitRules:
-    """The definition's attribute rules, evaluated once per distinct set of values.
+    """The definition's attribute rules, each evaluated once per distinct value.
 
-    Leads share titles, domains, sizes and industries, so a chunk has far
-    fewer distinct attribute tuples than leads.
+    A fit rule reads one attribute, and leads share titles, sizes,
+    industries and e-mail domains, so a chunk has far fewer distinct values
+    per rule than leads. The engine's own ``matches`` decides each value.
     """
 
     def __init__(self, definition: Definition) -> None:
         self.rules = definition.attributes
-        self.names = sorted({rule.attribute for rule in self.rules})
-        self.seen: dict[tuple, tuple[str, ...]] = {}
+        self.seen: dict[str, dict[object, bool]] = {rule.key: {} for rule in self.rules}
 
-    def matched(self, attributes: Mapping[str, object]) -> tuple[str, ...]:
-        key = tuple(attributes.get(name) for name in self.names)
-        found = self.seen.get(key)
-        if found is None:
-            facts = LeadFacts(attributes)
-            found = tuple(rule.key for rule in self.rules if rule.matches(facts))
-            self.seen[key] = found
+    def matched(self, row: Mapping[str, object]) -> list[str]:
+        """The keys of the rules a ``values(*CONTACT_FIELDS)`` (or company) row matches."""
+        attributes = attributes_of(row)
+        found = []
+        for rule in self.rules:
+            value = attributes.get(rule.attribute)
+            cache = self.seen[rule.key]
+            hit = cache.get(value)
+            if hit is None:
+                hit = cache[value] = rule.matches(LeadFacts({rule.attribute: value}))
+            if hit:
+                found.append(rule.key)
         return found
 
 
@@ -292,7 +300,7 @@ def contact_scores_compute(
     for row in rows:
         company_id = row["company_id"]
         sums = _merged(own.get(row["id"]), shared.get(company_id), intent.get(company_id))
-        matched = fit.matched(attributes_of(row))
+        matched = fit.matched(row)
         scores[row["id"]] = _finish(definition, matched, sums, breakdown)
     return scores
 
@@ -321,7 +329,7 @@ def account_scores_compute(
     scores: dict[int, Score | Totals] = {}
     for row in rows:
         sums = _merged(shared.get(row["id"]), intent.get(row["id"]))
-        matched = fit.matched(attributes_of(row))
+        matched = fit.matched(row)
         scores[row["id"]] = _finish(definition, matched, sums, breakdown)
     return scores
 
