@@ -34,14 +34,6 @@ class Explanation:
             "at": self.at.isoformat(),
         }
 
-    @property
-    def positives(self):
-        return [c for c in self.score.breakdown if c.points > 0]
-
-    @property
-    def negatives(self):
-        return [c for c in self.score.breakdown if c.points < 0]
-
 
 def lead_score_explain(*, contact_id: int, at: datetime | None = None) -> Explanation | None:
     """The contact's score and its reasons under the active version; None without one."""

@@ -21,6 +21,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.db import server_binding_cursor
 from leads.models import Activity, Company, Contact
 from leads.normalize import company_name_key
 from leads.reference import region_for
@@ -185,24 +186,6 @@ class _Row:
         return (self.event.source, self.event.external_id)
 
 
-def _prepared_cursor():
-    """A Django cursor that binds parameters server-side, on PostgreSQL.
-
-    Django's default client-side binding re-plans the statement above on every
-    request (~1.7 ms, more than running it for one event); with server-side
-    binding psycopg prepares it after a few runs on a persistent connection
-    (CONN_MAX_AGE). Wrapped like Django's own cursors, so query logging and
-    django_assert_num_queries still see it.
-    """
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    connection.ensure_connection()
-    cursor = ServerBindingCursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
-
-
 def _insert_activities(rows: list[_Row]) -> set[tuple[str, str]]:
     """Insert, skipping keys already stored, and touch last_activity_at.
 
@@ -256,7 +239,8 @@ def _insert_activities(rows: list[_Row]) -> set[tuple[str, str]]:
             name="company", column="company_id", table=Company._meta.db_table
         ).strip(),
     )
-    with _prepared_cursor() as cursor:
+    # Server-side binding: psycopg prepares this statement after a few runs.
+    with server_binding_cursor() as cursor:
         cursor.execute(sql, [timezone.now(), *columns])
         return set(cursor.fetchall())
 

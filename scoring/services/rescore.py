@@ -22,7 +22,7 @@ the engine does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -437,20 +437,7 @@ def _contact_scores_store_portable(
         unique_fields=["contact"],
         update_fields=_SCORE_FIELDS,
     )
-    _changes_record(
-        [
-            BandChange(
-                contact_id=cid,
-                version=version,
-                from_band=previous.get(cid, ""),
-                to_band=s.band,
-                total=_cents(s.total),
-                changed_at=at,
-            )
-            for cid, s in scores.items()
-            if previous.get(cid, "cold") != s.band
-        ]
-    )
+    _changes_record(subject="contact_id", previous=previous, scores=scores, version=version, at=at)
     MqlEvent.objects.bulk_create(
         [
             MqlEvent(contact_id=cid, version=version, total=_cents(s.total), became_hot_at=at)
@@ -463,8 +450,30 @@ def _contact_scores_store_portable(
     return len(scores)
 
 
-def _changes_record(changes: Iterable[BandChange]) -> None:
-    BandChange.objects.bulk_create(list(changes), batch_size=1000)
+def _changes_record(
+    *,
+    subject: str,
+    previous: Mapping[int, str],
+    scores: Mapping[int, Score | Totals],
+    version: DefinitionVersion,
+    at: datetime,
+) -> None:
+    """A BandChange per subject whose band moved; no previous score counts as cold."""
+    BandChange.objects.bulk_create(
+        [
+            BandChange(
+                **{subject: pk},
+                version=version,
+                from_band=previous.get(pk, ""),
+                to_band=s.band,
+                total=_cents(s.total),
+                changed_at=at,
+            )
+            for pk, s in scores.items()
+            if previous.get(pk, "cold") != s.band
+        ],
+        batch_size=1000,
+    )
 
 
 def account_scores_store(
@@ -482,16 +491,5 @@ def account_scores_store(
         [_score_row(s, version=version, at=at, company_id=cid) for cid, s in scores.items()],
         batch_size=1000,
     )
-    _changes_record(
-        BandChange(
-            company_id=cid,
-            version=version,
-            from_band=previous.get(cid, ""),
-            to_band=s.band,
-            total=_cents(s.total),
-            changed_at=at,
-        )
-        for cid, s in scores.items()
-        if previous.get(cid, "cold") != s.band
-    )
+    _changes_record(subject="company_id", previous=previous, scores=scores, version=version, at=at)
     return len(scores)
