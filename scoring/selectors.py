@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from scoring.models import Approval, AuditEntry, DefinitionVersion, RescoreJob
+from leads.models import Contact
+from scoring.models import (
+    Approval,
+    AuditEntry,
+    DefinitionVersion,
+    LeadScore,
+    MqlEvent,
+    RescoreJob,
+)
 
 RULE_CATEGORIES = ("attributes", "behaviour", "intents")
 
@@ -148,14 +158,6 @@ class BandFigures:
 
 def band_figures() -> BandFigures:
     """How many leads are hot, warm, cold or not scored yet, and the week's new MQLs: 3 queries."""
-    from datetime import timedelta
-
-    from django.db.models import Count
-    from django.utils import timezone
-
-    from leads.models import Contact
-    from scoring.models import LeadScore, MqlEvent
-
     counts = dict(
         LeadScore.objects.filter(contact__isnull=False)
         .order_by()

@@ -27,6 +27,7 @@ from scoring.permissions import (
     can_approve_for_sales,
     can_draft_definition,
 )
+from scoring.services.jobs import rescore_full_start
 from scoring.spec import SpecError, spec_normalised
 
 Status = DefinitionVersion.Status
@@ -207,8 +208,6 @@ def version_decide(
             ) from None
         raise
     if version.status == Status.ACTIVE:
-        from scoring.services.jobs import rescore_full_start
-
         rescore_full_start(version=version, actor=actor)
     return version
 

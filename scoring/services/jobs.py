@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leads.models import Company, Contact
 from scoring.engine import Definition
@@ -33,6 +35,7 @@ from scoring.models import (
     RescoreChunk,
     RescoreJob,
 )
+from scoring.permissions import can_rescore
 from scoring.services.rescore import (
     Subjects,
     account_scores_compute,
@@ -131,11 +134,6 @@ def rescore_requested(*, actor, version: DefinitionVersion) -> RescoreJob:
     of it is queued or running (both would rescore everything). Under a lock
     on the version, so two clicks at once start one job.
     """
-    from django.core.exceptions import PermissionDenied, ValidationError
-    from django.utils.translation import gettext as _
-
-    from scoring.permissions import can_rescore
-
     if not can_rescore(actor):
         raise PermissionDenied(_("Only marketing or an administrator starts a full rescore."))
     with transaction.atomic():
@@ -270,7 +268,7 @@ def pending_drain(*, limit: int = 5000, at=None) -> int:
 def pending_drain_all(*, limit: int = 5000, rounds: int = 100) -> int:
     """Drain until nothing is left to claim: no pending rows, or all held by another drain."""
     total = 0
-    for _ in range(rounds):
+    for _round in range(rounds):
         scored = pending_drain(limit=limit)
         total += scored
         if not scored and not _claimable():
