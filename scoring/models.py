@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from scoring.fields import FloatListField
+
 
 class Band(models.TextChoices):
     COLD = "cold", _("Cold")
@@ -164,6 +166,14 @@ class LeadScore(models.Model):
     engagement = models.DecimalField(_("engagement"), max_digits=9, decimal_places=2)
     band = models.CharField(_("band"), max_length=4, choices=Band.choices)
     scored_at = models.DateTimeField(_("scored at"))
+    # A contact's running totals, kept by the incremental path: for each
+    # behaviour rule, then each intent rule of ``version`` (definition order),
+    # the pair (hits, decayed points at ``base_at``) of its events up to
+    # ``base_at``. Decay factors out of the sum, so a later score needs only
+    # the events since ``base_at`` (and those that left a window). None until
+    # a drain builds it, and cleared when another version's score replaces it.
+    base_at = models.DateTimeField(null=True, blank=True)
+    base = FloatListField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -310,6 +320,13 @@ class PendingRescore(models.Model):
         "leads.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     queued_at = models.DateTimeField(auto_now_add=True)
+    # The earliest time of the new activity or intent (the smallest, when
+    # several batches merge); None when nothing but a score is asked for. A
+    # lead whose running totals were built after this moment is rebuilt from
+    # its history, since they cannot hold an event that arrived late; changed
+    # attributes (a contact may have moved company) ask for that with
+    # ``REBUILD`` (the epoch).
+    earliest = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

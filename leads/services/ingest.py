@@ -331,6 +331,7 @@ def _events_ingest(events: Sequence[EventInput]) -> IngestResult:
             sender=Activity,
             contact_ids=result.contact_ids,
             company_ids=frozenset(r.company_id for r in kept if r.contact_id is None),
+            earliest=min(r.event.occurred_at for r in kept),
         )
     return result
 

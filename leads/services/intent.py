@@ -149,7 +149,10 @@ def intent_signals_record_each(*, signals: Sequence[IntentInput]) -> IntentRecor
     )
     if rows:
         lead_activity_changed.send(
-            sender=IntentSignal, contact_ids=frozenset(), company_ids=result.company_ids
+            sender=IntentSignal,
+            contact_ids=frozenset(),
+            company_ids=result.company_ids,
+            earliest=min(row.observed_at for row in rows),
         )
     return IntentRecordEach(
         result=result, is_created=tuple(i in new_indexes for i in range(len(signals)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from django.conf import settings
@@ -41,6 +42,7 @@ from scoring.services.rescore import (
     account_scores_compute,
     account_scores_store,
     contact_scores_compute,
+    contact_scores_refresh,
     contact_scores_store,
 )
 from scoring.spec import definition_from_spec
@@ -173,7 +175,7 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
         subjects = Subjects(low=chunk.low, high=chunk.high)
         if chunk.target == Target.CONTACTS:
             scores = contact_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
-            scored = contact_scores_store(scores=scores, version=version, at=job.as_of)
+            scored = contact_scores_store(scores=scores, version=version, at=job.as_of).count
             _accounts_with_contacts_drop(subjects)
         else:
             scores = account_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
@@ -201,15 +203,45 @@ def rescore_job_fail(*, job_id: int, message: str) -> None:
 # --- Incremental ----------------------------------------------------------------------
 
 
-def pending_record(*, contact_ids: Iterable[int], company_ids: Iterable[int]) -> None:
-    """Mark leads for rescoring, in the caller's transaction; one drain task after commit."""
-    rows = [PendingRescore(contact_id=pk) for pk in sorted(set(contact_ids))] + [
-        PendingRescore(company_id=pk) for pk in sorted(set(company_ids))
-    ]
-    if not rows:
-        return
-    PendingRescore.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    _drain_after_commit()
+# Asks for a rebuild from history, whatever the running totals' age.
+REBUILD = datetime(1970, 1, 1, tzinfo=UTC)
+
+_PENDING_UPSERT = """
+INSERT INTO scoring_pendingrescore ({column}, queued_at, earliest) VALUES {values}
+ON CONFLICT ({column}) DO UPDATE SET earliest = CASE
+    WHEN excluded.earliest IS NULL THEN scoring_pendingrescore.earliest
+    WHEN scoring_pendingrescore.earliest IS NULL
+         OR excluded.earliest < scoring_pendingrescore.earliest THEN excluded.earliest
+    ELSE scoring_pendingrescore.earliest END
+"""
+
+
+def pending_record(
+    *, contact_ids: Iterable[int], company_ids: Iterable[int], earliest: datetime | None = None
+) -> None:
+    """Mark leads for rescoring, in the caller's transaction; one drain task after commit.
+
+    ``earliest`` is the earliest time of the new activity (None: nothing new
+    happened; ``REBUILD``: rebuild the running totals). A lead already
+    pending keeps the earlier of the two. This is an upsert that updates, not
+    one that ignores conflicts: it waits for a drain that has claimed the
+    row, so a batch stored while its lead is being drained commits after the
+    drain and leaves a new pending row, never a lost one.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    when = None if earliest is None else connection.ops.adapt_datetimefield_value(earliest)
+    recorded = False
+    for column, ids in (("contact_id", contact_ids), ("company_id", company_ids)):
+        ordered = sorted(set(ids))  # one lock order: concurrent batches cannot deadlock
+        for i in range(0, len(ordered), 500):
+            batch = ordered[i : i + 500]
+            values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            params = [p for pk in batch for p in (pk, now, when)]
+            with connection.cursor() as cursor:
+                cursor.execute(_PENDING_UPSERT.format(column=column, values=values), params)
+            recorded = True
+    if recorded:
+        _drain_after_commit()
 
 
 def _send_drain() -> None:
@@ -227,42 +259,69 @@ def _drain_after_commit() -> None:
     transaction.on_commit(_send_drain)
 
 
-def pending_drain(*, limit: int = 5000, at=None) -> int:
+def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:
     """Rescore up to ``limit`` pending leads under the active version; returns how many.
 
     The pending rows are claimed with SKIP LOCKED on PostgreSQL, so two
     workers draining at once split the work, and deleted in the transaction
-    that stores the scores: a crash leaves them pending.
+    that stores the scores: a crash leaves them pending. Contacts are scored
+    from their running totals (``contact_scores_refresh``); the moment
+    ``at`` is taken after the claim, so everything that committed before it
+    is seen. A contact whose newer score was stored meanwhile (by another
+    drain) is put back, with its ``earliest``, so nothing it saw is lost.
     """
     version = active_version()
     if version is None:
         return 0
     definition = definition_of(version)
-    at = at or timezone.now()
     with transaction.atomic():
         claimed = PendingRescore.objects.select_for_update(skip_locked=True).order_by("id")[:limit]
-        rows = list(claimed.values_list("id", "contact_id", "company_id"))
+        rows = list(claimed.values_list("id", "contact_id", "company_id", "earliest"))
         if not rows:
             return 0
-        contact_ids = {c for _, c, _ in rows if c is not None}
-        company_ids = {co for _, _, co in rows if co is not None}
-        if company_ids:
-            contact_ids |= set(
-                Contact.objects.filter(company_id__in=company_ids).values_list("id", flat=True)
-            )
+        at = at or timezone.now()
+        earliest: dict[int, datetime | None] = {}
+        for _pk, contact_id, _company_id, when in rows:
+            if contact_id is not None:
+                earliest[contact_id] = _earlier(earliest.get(contact_id), when)
+        by_company = {co: when for _pk, _c, co, when in rows if co is not None}
+        if by_company:
+            for contact_id, company_id in Contact.objects.filter(
+                company_id__in=by_company
+            ).values_list("id", "company_id"):
+                earliest[contact_id] = _earlier(earliest.get(contact_id), by_company[company_id])
+        PendingRescore.objects.filter(id__in=[pk for pk, _, _, _ in rows]).delete()
         scored = 0
-        ids = sorted(contact_ids)
+        ids = sorted(earliest)
         for i in range(0, len(ids), settings.SCORING_CHUNK_SIZE):
-            subjects = Subjects(ids=tuple(ids[i : i + settings.SCORING_CHUNK_SIZE]))
-            scores = contact_scores_compute(definition=definition, subjects=subjects, at=at)
-            scored += contact_scores_store(scores=scores, version=version, at=at)
-            _accounts_with_contacts_drop(subjects)
-        if company_ids:
-            subjects = Subjects(ids=tuple(sorted(company_ids)))
+            part = {pk: earliest[pk] for pk in ids[i : i + settings.SCORING_CHUNK_SIZE]}
+            refreshed = contact_scores_refresh(
+                definition=definition, version=version, earliest=part, at=at
+            )
+            stored = contact_scores_store(
+                scores=refreshed.scores, version=version, at=at, bases=refreshed.bases
+            )
+            scored += stored.count
+            _accounts_with_contacts_drop(Subjects(ids=tuple(part)))
+            if stored.skipped:
+                pending_record(
+                    contact_ids=stored.skipped,
+                    company_ids=[],
+                    earliest=min((part[pk] or REBUILD for pk in stored.skipped), default=None),
+                )
+        if by_company:
+            subjects = Subjects(ids=tuple(sorted(by_company)))
             scores = account_scores_compute(definition=definition, subjects=subjects, at=at)
             scored += account_scores_store(subjects=subjects, scores=scores, version=version, at=at)
-        PendingRescore.objects.filter(id__in=[pk for pk, _, _ in rows]).delete()
     return scored
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
 
 
 def pending_drain_all(*, limit: int = 5000, rounds: int = 100) -> int:
