@@ -306,12 +306,11 @@ def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:
             )
             scored += stored.count
             _accounts_with_contacts_drop(Subjects(ids=tuple(part)))
-            if stored.skipped:
-                pending_record(
-                    contact_ids=stored.skipped,
-                    company_ids=[],
-                    earliest=min((part[pk] or REBUILD for pk in stored.skipped), default=None),
-                )
+            put_back: dict[datetime | None, list[int]] = {}
+            for pk in stored.skipped:
+                put_back.setdefault(part[pk], []).append(pk)
+            for when, contact_ids in put_back.items():
+                pending_record(contact_ids=contact_ids, company_ids=[], earliest=when)
         if by_company:
             subjects = Subjects(ids=tuple(sorted(by_company)))
             scores = account_scores_compute(definition=definition, subjects=subjects, at=at)

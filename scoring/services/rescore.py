@@ -775,12 +775,12 @@ def _contact_scores_store_portable(
                 "contact_id", "band", "version_id", "scored_at", "base_at", "base"
             )
         )
-    skipped = sorted(
+    newer = {
         cid
         for cid, (_band, version_id, scored_at, _, _) in previous.items()
         if version_id == version.pk and scored_at > at
-    )
-    scores = {cid: s for cid, s in scores.items() if cid not in set(skipped)}
+    }
+    scores = {cid: s for cid, s in scores.items() if cid not in newer}
     rows = []
     for cid, s in scores.items():
         row = _score_row(s, version=version, at=at, contact_id=cid)
@@ -807,7 +807,7 @@ def _contact_scores_store_portable(
         batch_size=1000,
         ignore_conflicts=True,  # only the first time a lead becomes hot
     )
-    return Stored(len(scores), skipped)
+    return Stored(len(scores), sorted(newer))
 
 
 def _changes_record(
