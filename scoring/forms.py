@@ -136,6 +136,9 @@ def attribute_value_text(value: Any) -> str:
 
 class VersionMetaForm(forms.Form):
     title = forms.CharField(label=pgettext_lazy("definition version", "Title"), max_length=200)
+    # The draft's updated_at when the editor opened: a save over someone
+    # else's newer one is refused (see draft_update).
+    opened_at = forms.CharField(widget=forms.HiddenInput, required=False)
     change_note = forms.CharField(
         label=_("What changed and why"),
         required=False,
@@ -445,7 +448,12 @@ class DefinitionEditor:
     def __init__(self, *, version, data=None) -> None:
         spec = version.spec
         self.meta = VersionMetaForm(
-            data, initial={"title": version.title, "change_note": version.change_note}
+            data,
+            initial={
+                "title": version.title,
+                "change_note": version.change_note,
+                "opened_at": version.updated_at.isoformat(),
+            },
         )
         thresholds = spec.get("thresholds", {})
         self.thresholds = ThresholdsForm(

@@ -38,6 +38,30 @@ class ActivationConflict(Exception):
     """Another version was activated at the same moment; this one stays awaiting."""
 
 
+class StaleDraft(ValidationError):
+    """The draft was saved by someone else after the editor was opened; nothing was saved."""
+
+    def __init__(self, version: DefinitionVersion) -> None:
+        last = (
+            AuditEntry.objects.filter(version=version, action=AuditEntry.Action.EDITED)
+            .select_related("actor")
+            .first()
+        )
+        who = (
+            (last.actor.get_full_name() or last.actor.get_username()) if last and last.actor else ""
+        )
+        when = timezone.localtime(version.updated_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(
+            _(
+                "%(who)s saved this draft at %(when)s, after you opened it, so your changes are "
+                "not saved yet. Check theirs in the version's history; saving again keeps yours "
+                "and replaces theirs."
+            )
+            % {"who": who or _("Someone"), "when": when}
+        )
+        self.updated_at = version.updated_at
+
+
 def _flatten(value: Any, path: str = "") -> dict[str, Any]:
     if isinstance(value, Mapping):
         items: dict[str, Any] = {}
@@ -113,8 +137,14 @@ def draft_update(
     spec: Mapping[str, Any],
     title: str,
     change_note: str,
+    opened_at: str | None = None,
 ) -> DefinitionVersion:
-    """Replace a draft's definition, title and note; the audit records the differences."""
+    """Replace a draft's definition, title and note; the audit records the differences.
+
+    ``opened_at`` is the draft's ``updated_at`` (ISO format) when the editor
+    was opened: if someone saved it since, ``StaleDraft`` is raised and
+    nothing changes, so two marketers cannot silently overwrite each other.
+    """
     _require(can_draft_definition(actor), _("Only marketing edits definitions."))
     version = _locked(version)
     if version.status != Status.DRAFT:
@@ -122,6 +152,8 @@ def draft_update(
             _("Only a draft can be edited; this version is %(status)s.")
             % {"status": version.get_status_display()}
         )
+    if opened_at is not None and opened_at != version.updated_at.isoformat():
+        raise StaleDraft(version)
     if not title.strip():
         raise ValidationError({"title": _("Give the version a title.")})
     new_spec = _valid_spec(spec)

@@ -36,7 +36,15 @@ def version_edit(request, version_id: int):
                 spec=editor.spec(),
                 title=meta["title"],
                 change_note=meta["change_note"],
+                opened_at=meta["opened_at"] or None,
             )
+        except definitions.StaleDraft as exc:
+            # Keep what they typed; saving once more (knowingly) replaces the newer draft.
+            data = request.POST.copy()
+            data["opened_at"] = exc.updated_at.isoformat()
+            editor = DefinitionEditor(version=version, data=data)
+            editor.is_valid()
+            editor.add_service_error(exc)
         except ValidationError as exc:
             editor.add_service_error(exc)
         else:

@@ -326,6 +326,32 @@ def test_saving_the_editor_updates_the_draft_and_audits_the_changes(client, mark
     assert "behaviour[docs_page].kinds" in paths
 
 
+def test_a_save_over_a_colleagues_newer_save_is_refused_then_kept_on_purpose(
+    client, marketing_user, draft, django_user_model
+):
+    colleague = django_user_model.objects.create_user(username="hanako", first_name="花子")
+    colleague.groups.set(marketing_user.groups.all())
+    opened = editor_data(draft, opened_at=draft.updated_at.isoformat(), title="Mine")
+    definitions.draft_update(
+        actor=colleague, version=draft, spec=draft.spec, title="Theirs", change_note=""
+    )
+    client.force_login(marketing_user)
+    url = reverse("scoring:version-edit", args=[draft.pk])
+    response = client.post(url, opened)
+    assert response.status_code == 400
+    assert "花子" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.title == "Theirs"
+    assert AuditEntry.objects.filter(version=draft, action="edited").count() == 1
+    # The form now carries the newer time: saving again replaces theirs, knowingly.
+    again = response.context["editor"].meta["opened_at"].value()
+    assert again == draft.updated_at.isoformat()
+    response = client.post(url, {**opened, "opened_at": again})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.title == "Mine"
+
+
 def test_editor_removes_a_rule_marked_for_deletion(client, marketing_user, draft):
     client.force_login(marketing_user)
     i = rule_index(draft, "behaviour", "video_view")
