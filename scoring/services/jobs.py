@@ -44,7 +44,6 @@ from scoring.services.rescore import (
     contact_scores_compute,
     contact_scores_refresh,
     contact_scores_store,
-    plain_plans,
 )
 from scoring.spec import definition_from_spec
 
@@ -174,7 +173,6 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
             return 0
         definition = definition_of(version)
         subjects = Subjects(low=chunk.low, high=chunk.high)
-        plain_plans()
         if chunk.target == Target.CONTACTS:
             scores = contact_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
             scored = contact_scores_store(scores=scores, version=version, at=job.as_of).count
@@ -281,7 +279,6 @@ def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:
         rows = list(claimed.values_list("id", "contact_id", "company_id", "earliest"))
         if not rows:
             return 0
-        plain_plans()
         at = at or timezone.now()
         earliest: dict[int, datetime | None] = {}
         for _pk, contact_id, _company_id, when in rows:

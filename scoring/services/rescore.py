@@ -465,21 +465,6 @@ class _FitRules:
         return found
 
 
-def plain_plans() -> None:
-    """For the rest of this transaction, plan the scoring queries plainly (PostgreSQL).
-
-    Call it inside ``transaction.atomic()``. Full rescores run chunks in
-    parallel on the Celery workers, so a parallel plan inside each chunk
-    only competes for the same cores (and starts its own helper processes
-    each time), and compiling each short query with JIT cost about a third
-    of it. Measured with 12,500,000 activities on 2 cores: 22 s → 17 s.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            cursor.execute("SET LOCAL jit = off")
-
-
 # --- Computing ------------------------------------------------------------------------
 
 
