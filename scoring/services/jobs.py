@@ -151,11 +151,29 @@ def rescore_requested(*, actor, version: DefinitionVersion) -> RescoreJob:
         return rescore_full_start(version=version, actor=actor)
 
 
+def _status_shared(version: DefinitionVersion) -> str:
+    """The version's status, read under a share lock held until commit (PostgreSQL).
+
+    Chunks share it, so they run side by side; activating another version
+    locks the row for update, so it waits for running chunks, and chunks
+    that start after it see the version retired. Scores of a retired version
+    cannot land after the new version's.
+    """
+    if connection.vendor != "postgresql":
+        return DefinitionVersion.objects.values_list("status", flat=True).get(pk=version.pk)
+    table = connection.ops.quote_name(DefinitionVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status FROM {table} WHERE id = %s FOR SHARE", [version.pk])
+        return cursor.fetchone()[0]
+
+
 def rescore_chunk_run(*, chunk_id: int) -> int:
     """Score one chunk; idempotent. Returns how many leads it scored (0 if already done)."""
     with transaction.atomic():
+        # Only the chunk's own row: FOR UPDATE over the join also locked the
+        # job's and the version's rows, and the chunks ran one at a time.
         chunk = (
-            RescoreChunk.objects.select_for_update()
+            RescoreChunk.objects.select_for_update(of=("self",))
             .select_related("job", "job__version")
             .get(pk=chunk_id)
         )
@@ -163,7 +181,7 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
         if chunk.done or job.status in (RescoreJob.Status.DONE, RescoreJob.Status.FAILED):
             return 0
         version = job.version
-        if version.status != DefinitionVersion.Status.ACTIVE:
+        if _status_shared(version) != DefinitionVersion.Status.ACTIVE:
             # A newer version was activated: its own job rescores everything.
             RescoreJob.objects.filter(pk=job.pk).update(
                 status=RescoreJob.Status.FAILED,
