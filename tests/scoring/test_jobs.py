@@ -346,3 +346,57 @@ def test_a_rescore_request_is_checked_in_the_service(marketing_user, sales_user)
     active.save()
     with pytest.raises(ValidationError):
         rescore_requested(actor=marketing_user, version=active)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_chunks_of_one_job_run_side_by_side(monkeypatch, settings):
+    """A chunk holds only its own row: another chunk of the job is not kept waiting."""
+    import threading
+
+    from django.db import connection
+
+    settings.SCORING_CHUNK_SIZE = 1
+    first, second = ContactFactory(), ContactFactory()
+    monkeypatch.setattr(jobs, "_dispatch_chunks", lambda ids: None)
+    job = jobs.rescore_full_start(version=active_version())
+    chunks = dict(
+        RescoreChunk.objects.filter(job=job, target=RescoreChunk.Target.CONTACTS).values_list(
+            "low", "id"
+        )
+    )
+    inside, release = threading.Event(), threading.Event()
+    compute = jobs.contact_scores_compute
+
+    def held(**kwargs):
+        if kwargs["subjects"].low == first.pk:
+            inside.set()
+            release.wait(timeout=30)
+        return compute(**kwargs)
+
+    monkeypatch.setattr(jobs, "contact_scores_compute", held)
+    errors: list[BaseException] = []
+
+    def run_first() -> None:
+        try:
+            rescore_chunk_run(chunk_id=chunks[first.pk])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run_first)
+    thread.start()
+    try:
+        assert inside.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting would fail, not hang
+        assert rescore_chunk_run(chunk_id=chunks[second.pk]) == 1
+    finally:
+        release.set()
+        thread.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert not errors
+    job.refresh_from_db()
+    assert job.done_chunks == 2
