@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 # Leads per rescoring chunk (one Celery task each).
 SCORING_CHUNK_SIZE = _int("SCORING_CHUNK_SIZE", 5000, minimum=1)
+# At most this many drain tasks share one ingested batch (SKIP LOCKED splits
+# the pending leads between them), one per SCORING_DRAIN_CLAIM leads waiting.
+SCORING_DRAIN_TASKS = _int("SCORING_DRAIN_TASKS", 2, minimum=1)
+SCORING_DRAIN_CLAIM = _int("SCORING_DRAIN_CLAIM", 500, minimum=1)
 
 # SQLite (the embedded default) builds covering indexes without their
 # INCLUDE columns; they only speed PostgreSQL up, so its warning is noise.

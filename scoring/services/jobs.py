@@ -263,9 +263,18 @@ def pending_record(
 
 
 def _send_drain() -> None:
+    """After a batch commits: one drain task, or a few for a large backlog.
+
+    Each drain claims ``SCORING_DRAIN_CLAIM`` leads at a time and SKIP
+    LOCKED hands the next ones to another, so up to ``SCORING_DRAIN_TASKS``
+    workers rescore one large batch side by side.
+    """
     from scoring.tasks import rescore_pending
 
-    rescore_pending.delay()
+    waiting = PendingRescore.objects.count()
+    tasks = min(settings.SCORING_DRAIN_TASKS, -(-waiting // settings.SCORING_DRAIN_CLAIM))
+    for _task in range(max(1, tasks)):
+        rescore_pending.delay()
 
 
 def _drain_after_commit() -> None:
@@ -341,8 +350,9 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b)
 
 
-def pending_drain_all(*, limit: int = 5000, rounds: int = 100) -> int:
+def pending_drain_all(*, limit: int | None = None, rounds: int = 1000) -> int:
     """Drain until nothing is left to claim: no pending rows, or all held by another drain."""
+    limit = limit or settings.SCORING_DRAIN_CLAIM
     total = 0
     for _round in range(rounds):
         scored = pending_drain(limit=limit)

@@ -342,3 +342,21 @@ def test_a_drain_puts_back_a_lead_whose_newer_score_was_stored(starter, monkeypa
     again = PendingRescore.objects.get(contact=contact)
     assert again.earliest == now - timedelta(days=1)
     assert len(sent) == 2
+
+
+def test_a_large_backlog_is_shared_by_several_drain_tasks(settings, monkeypatch):
+    from scoring.tasks import rescore_pending
+
+    settings.SCORING_DRAIN_CLAIM = 2
+    settings.SCORING_DRAIN_TASKS = 3
+    sent = []
+    monkeypatch.setattr(rescore_pending, "delay", lambda: sent.append(1))
+    contacts = [ContactFactory() for _ in range(5)]
+    pending_record(contact_ids=[contacts[0].pk], company_ids=[])
+    jobs._send_drain()
+    assert len(sent) == 1  # one lead waiting: one task
+    pending_record(contact_ids=[c.pk for c in contacts], company_ids=[])
+    sent.clear()
+    jobs._send_drain()
+    assert len(sent) == 3  # five leads, two per claim, at most three tasks
+    assert jobs.pending_drain_all() == 5
