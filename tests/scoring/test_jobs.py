@@ -356,10 +356,12 @@ def test_chunks_of_one_job_run_side_by_side(monkeypatch, settings):
 
     from django.db import connection
 
+    from tests.scoring.test_definitions import _ensure_active
+
     settings.SCORING_CHUNK_SIZE = 1
     first, second = ContactFactory(), ContactFactory()
     monkeypatch.setattr(jobs, "_dispatch_chunks", lambda ids: None)
-    job = jobs.rescore_full_start(version=active_version())
+    job = jobs.rescore_full_start(version=_ensure_active())
     chunks = dict(
         RescoreChunk.objects.filter(job=job, target=RescoreChunk.Target.CONTACTS).values_list(
             "low", "id"
