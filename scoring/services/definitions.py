@@ -47,9 +47,7 @@ class StaleDraft(ValidationError):
             .select_related("actor")
             .first()
         )
-        who = (
-            (last.actor.get_full_name() or last.actor.get_username()) if last and last.actor else ""
-        )
+        who = last.actor.display_name if last and last.actor else ""
         when = timezone.localtime(version.updated_at).strftime("%Y-%m-%d %H:%M")
         super().__init__(
             _(

@@ -26,6 +26,7 @@ def version_edit(request, version_id: int):
         )
         return redirect("scoring:version-detail", version.pk)
     is_post = request.method == "POST"
+    stale = ""
     editor = DefinitionEditor(version=version, data=request.POST if is_post else None)
     if is_post and editor.is_valid():
         meta = editor.meta.cleaned_data
@@ -44,7 +45,7 @@ def version_edit(request, version_id: int):
             data["opened_at"] = exc.updated_at.isoformat()
             editor = DefinitionEditor(version=version, data=data)
             editor.is_valid()
-            editor.add_service_error(exc)
+            stale = exc.messages[0]
         except ValidationError as exc:
             editor.add_service_error(exc)
         else:
@@ -66,6 +67,7 @@ def version_edit(request, version_id: int):
     context = {
         "version": version,
         "editor": editor,
+        "stale": stale,
         "category_labels": display.CATEGORY_LABELS,
         "op_placeholders": {
             "eq": gettext("a value"),

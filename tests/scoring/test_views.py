@@ -340,6 +340,7 @@ def test_a_save_over_a_colleagues_newer_save_is_refused_then_kept_on_purpose(
     response = client.post(url, opened)
     assert response.status_code == 400
     assert "花子" in response.content.decode()
+    assert response.context["stale"]
     draft.refresh_from_db()
     assert draft.title == "Theirs"
     assert AuditEntry.objects.filter(version=draft, action="edited").count() == 1
