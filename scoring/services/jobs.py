@@ -248,7 +248,7 @@ def pending_record(
     """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     when = None if earliest is None else connection.ops.adapt_datetimefield_value(earliest)
-    recorded = False
+    recorded = 0
     for column, ids in (("contact_id", contact_ids), ("company_id", company_ids)):
         ordered = sorted(set(ids))  # one lock order: concurrent batches cannot deadlock
         for i in range(0, len(ordered), 500):
@@ -257,33 +257,41 @@ def pending_record(
             params = [p for pk in batch for p in (pk, now, when)]
             with connection.cursor() as cursor:
                 cursor.execute(_PENDING_UPSERT.format(column=column, values=values), params)
-            recorded = True
+            recorded += len(batch)
     if recorded:
-        _drain_after_commit()
+        _drain_after_commit(recorded)
 
 
-def _send_drain() -> None:
-    """After a batch commits: one drain task, or a few for a large backlog.
+class _SendDrain:
+    """The on-commit callback of one transaction: sends the drain tasks for what it marked.
 
-    Each drain claims ``SCORING_DRAIN_CLAIM`` leads at a time and SKIP
-    LOCKED hands the next ones to another, so up to ``SCORING_DRAIN_TASKS``
-    workers rescore one large batch side by side.
+    One task, or for a large batch one per ``SCORING_DRAIN_CLAIM`` leads, at
+    most ``SCORING_DRAIN_TASKS``: each drain claims that many at a time and
+    SKIP LOCKED hands the next ones to another, so several workers rescore
+    one large batch side by side. Still coalesced: never a task per event.
     """
-    from scoring.tasks import rescore_pending
 
-    waiting = PendingRescore.objects.count()
-    tasks = min(settings.SCORING_DRAIN_TASKS, -(-waiting // settings.SCORING_DRAIN_CLAIM))
-    for _task in range(max(1, tasks)):
-        rescore_pending.delay()
+    def __init__(self) -> None:
+        self.marked = 0
+
+    def __call__(self) -> None:
+        from scoring.tasks import rescore_pending
+
+        tasks = min(settings.SCORING_DRAIN_TASKS, -(-self.marked // settings.SCORING_DRAIN_CLAIM))
+        for _task in range(max(1, tasks)):
+            rescore_pending.delay()
 
 
-def _drain_after_commit() -> None:
-    # Once per transaction: several batches in one transaction send one task.
-    if connection.in_atomic_block and any(
-        func is _send_drain for _, func, _ in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(_send_drain)
+def _drain_after_commit(marked: int = 1) -> None:
+    # Once per transaction: several batches in one transaction share one callback.
+    if connection.in_atomic_block:
+        for _sids, func, _robust in connection.run_on_commit:
+            if isinstance(func, _SendDrain):
+                func.marked += marked
+                return
+    send = _SendDrain()
+    send.marked = marked
+    transaction.on_commit(send)
 
 
 def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:

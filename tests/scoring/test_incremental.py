@@ -69,7 +69,7 @@ def _signal(n: int, domain: str) -> dict:
 
 
 def _drain_callbacks(callbacks) -> int:
-    return sum(1 for callback in callbacks if callback is jobs._send_drain)
+    return sum(1 for callback in callbacks if isinstance(callback, jobs._SendDrain))
 
 
 def test_an_ingested_batch_marks_its_leads_and_sends_one_drain(

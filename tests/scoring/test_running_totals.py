@@ -336,7 +336,7 @@ def test_a_drain_puts_back_a_lead_whose_newer_score_was_stored(starter, monkeypa
     _pricing_view(contact, now - timedelta(days=1), 1)
     _score(contact, now + timedelta(days=1), None, starter)  # a newer score is there
     sent = []
-    monkeypatch.setattr(jobs, "_drain_after_commit", lambda: sent.append(1))
+    monkeypatch.setattr(jobs, "_drain_after_commit", lambda marked: sent.append(marked))
     pending_record(contact_ids=[contact.pk], company_ids=[], earliest=now - timedelta(days=1))
     assert jobs.pending_drain(at=now) == 0
     again = PendingRescore.objects.get(contact=contact)
@@ -344,7 +344,9 @@ def test_a_drain_puts_back_a_lead_whose_newer_score_was_stored(starter, monkeypa
     assert len(sent) == 2
 
 
-def test_a_large_backlog_is_shared_by_several_drain_tasks(settings, monkeypatch):
+def test_a_large_batch_is_shared_by_several_drain_tasks(settings, monkeypatch):
+    from django.db import connection
+
     from scoring.tasks import rescore_pending
 
     settings.SCORING_DRAIN_CLAIM = 2
@@ -352,11 +354,20 @@ def test_a_large_backlog_is_shared_by_several_drain_tasks(settings, monkeypatch)
     sent = []
     monkeypatch.setattr(rescore_pending, "delay", lambda: sent.append(1))
     contacts = [ContactFactory() for _ in range(5)]
-    pending_record(contact_ids=[contacts[0].pk], company_ids=[])
-    jobs._send_drain()
-    assert len(sent) == 1  # one lead waiting: one task
-    pending_record(contact_ids=[c.pk for c in contacts], company_ids=[])
+
+    def callbacks():
+        return [f for _s, f, _r in connection.run_on_commit if isinstance(f, jobs._SendDrain)]
+
+    before = sum(f.marked for f in callbacks())
+    pending_record(contact_ids=[c.pk for c in contacts[:3]], company_ids=[])
+    pending_record(contact_ids=[c.pk for c in contacts[3:]], company_ids=[])
+    assert len(callbacks()) == 1  # one callback per transaction, for all it marked
+    assert callbacks()[0].marked - before == 5
+    one = jobs._SendDrain()
+    one.marked = 1
+    one()
+    assert len(sent) == 1  # one lead marked: one task
     sent.clear()
-    jobs._send_drain()
+    callbacks()[0]()
     assert len(sent) == 3  # five leads, two per claim, at most three tasks
     assert jobs.pending_drain_all() == 5
