@@ -21,17 +21,13 @@ class FloatListField(models.Field):
         return "double precision[]" if connection.vendor == "postgresql" else "text"
 
     def from_db_value(self, value, expression, connection):
+        return self.to_python(value)
+
+    def to_python(self, value):
         if value is None:
             return None
         if isinstance(value, str):
-            return [float(v) for v in json.loads(value)]
-        return [float(v) for v in value]
-
-    def to_python(self, value):
-        if value is None or isinstance(value, list):
-            return value
-        if isinstance(value, str):
-            return [float(v) for v in json.loads(value)]
+            value = json.loads(value)
         return [float(v) for v in value]
 
     def get_db_prep_value(self, value, connection, prepared=False):

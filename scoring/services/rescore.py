@@ -169,32 +169,61 @@ def _rule_columns(
     return columns, params
 
 
+class _Source(NamedTuple):
+    """Where a kind of rule reads its events: the table, its columns, and what can hit."""
+
+    rules: Sequence[BehaviourRule | IntentRule]
+    table: str
+    time_column: str
+    extra_columns: str
+    where: str  # rows no rule can score are left out here
+    params: list[object]
+
+
+def _activity_source(definition: Definition) -> _Source:
+    # Only kinds some rule scores: the rest (e-mail opens, bounces …) cannot hit.
+    kinds = sorted(set().union(*(rule.kinds for rule in definition.behaviour)))
+    return _Source(
+        rules=definition.behaviour,
+        table=connection.ops.quote_name(Activity._meta.db_table),
+        time_column="occurred_at",
+        extra_columns="kind, url_key, content_key, campaign_key",
+        where=f"kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else "1 = 0",
+        params=list(kinds),
+    )
+
+
+def _intent_source(definition: Definition) -> _Source:
+    weakest = min((rule.min_strength for rule in definition.intents), default=0)
+    return _Source(
+        rules=definition.intents,
+        table=connection.ops.quote_name(IntentSignal._meta.db_table),
+        time_column="observed_at",
+        extra_columns="strength, topic_key",
+        where=f"strength >= {int(weakest)}",
+        params=[],
+    )
+
+
 def _aggregate(
-    *,
-    rules: Sequence[BehaviourRule | IntentRule],
-    table: str,
-    time_column: str,
-    extra_columns: str,
-    group_column: str,
-    where: str,
-    where_params: list[object],
-    at: datetime,
+    source: _Source, *, group_column: str, where: str, where_params: list[object], at: datetime
 ) -> dict[int, Sums]:
-    """{group id: {rule key: (hits, decayed)}} for the rows of ``table`` matching ``where``."""
-    if not rules:
+    """{group id: {rule key: (hits, decayed)}} for the source's rows matching ``where``."""
+    if not source.rules:
         return {}
-    columns, column_params = _rule_columns(rules, at)
+    time_column = source.time_column
+    columns, column_params = _rule_columns(source.rules, at)
     sql = (
         f"SELECT a.grp, {', '.join(columns)} FROM ("
-        f"SELECT {group_column} AS grp, {time_column} AS at, {extra_columns}, "
+        f"SELECT {group_column} AS grp, {time_column} AS at, {source.extra_columns}, "
         f"{_age_days_sql(time_column)} AS age "
-        f"FROM {table} WHERE {where} AND {time_column} <= %s"
+        f"FROM {source.table} WHERE ({where}) AND {source.where} AND {time_column} <= %s"
         f") a GROUP BY a.grp"
     )
-    params = [*column_params, _db_time(at), *where_params, _db_time(at)]
+    params = [*column_params, _db_time(at), *where_params, *source.params, _db_time(at)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return _sums_read(cursor.fetchall(), rules)
+        return _sums_read(cursor.fetchall(), source.rules)
 
 
 def _sums_read(
@@ -220,31 +249,18 @@ def _sums_read(
 def _activity_sums(
     definition: Definition, *, where: str, params: list[object], group: str, at: datetime
 ) -> dict[int, Sums]:
-    # Only kinds some rule scores: the rest (e-mail opens, bounces …) cannot hit.
-    kind_filter, kinds = _scored_kinds(definition)
     return _aggregate(
-        rules=definition.behaviour,
-        table=connection.ops.quote_name(Activity._meta.db_table),
-        time_column="occurred_at",
-        extra_columns="kind, url_key, content_key, campaign_key",
-        group_column=group,
-        where=f"({where}) AND {kind_filter}",
-        where_params=[*params, *kinds],
-        at=at,
+        _activity_source(definition), group_column=group, where=where, where_params=params, at=at
     )
 
 
 def _intent_sums(
     definition: Definition, *, where: str, params: list[object], at: datetime
 ) -> dict[int, Sums]:
-    weakest = min((rule.min_strength for rule in definition.intents), default=0)
     return _aggregate(
-        rules=definition.intents,
-        table=connection.ops.quote_name(IntentSignal._meta.db_table),
-        time_column="observed_at",
-        extra_columns="strength, topic_key",
+        _intent_source(definition),
         group_column="company_id",
-        where=f"({where}) AND strength >= {int(weakest)}",
+        where=where,
         where_params=params,
         at=at,
     )
@@ -285,14 +301,10 @@ def _pairs_sql(pairs: Sequence[tuple[int, datetime]], windows: Sequence[int]):
 
 
 def _delta_aggregate(
+    source: _Source,
     *,
-    rules: Sequence[BehaviourRule | IntentRule],
-    table: str,
-    time_column: str,
-    extra_columns: str,
     subject_column: str,
-    where: str,
-    where_params: list[object],
+    where: str = "1 = 1",
     pairs: Sequence[tuple[int, datetime]],
     at: datetime,
 ) -> dict[int, Sums]:
@@ -301,27 +313,28 @@ def _delta_aggregate(
     Δ = the matching events in (h, at] (within the rule's window at ``at``)
     minus the events of [h − w, at − w) that were in the totals at h.
     """
+    rules = source.rules
     if not rules or not pairs:
         return {}
     if connection.vendor != "postgresql" and len(pairs) > 1000:  # SQLite's parameter limit
         found: dict[int, Sums] = {}
         for i in range(0, len(pairs), 1000):
             part = _delta_aggregate(
-                rules=rules, table=table, time_column=time_column, extra_columns=extra_columns,
-                subject_column=subject_column, where=where, where_params=where_params,
+                source, subject_column=subject_column, where=where,
                 pairs=pairs[i : i + 1000], at=at,
             )  # fmt: skip
             found.update({i + n: sums for n, sums in part.items()})
         return found
+    time_column = source.time_column
     windows = sorted({rule.window_days for rule in rules if rule.window_days is not None})
     cte, cte_params = _pairs_sql(pairs, windows)
     select = (
-        f"SELECT v.n AS grp, {{tag}} AS tag, {time_column} AS at, {extra_columns}, "
-        f"{_age_days_sql(time_column)} AS age FROM {table} JOIN v ON {subject_column} = v.sid "
-        f"WHERE ({where}) AND {{slice}}"
+        f"SELECT v.n AS grp, {{tag}} AS tag, {time_column} AS at, {source.extra_columns}, "
+        f"{_age_days_sql(time_column)} AS age FROM {source.table} "
+        f"JOIN v ON {subject_column} = v.sid WHERE ({where}) AND {source.where} AND {{slice}}"
     )
     parts = [select.format(tag=0, slice=f"{time_column} > v.h AND {time_column} <= %s")]
-    part_params = [_db_time(at), *where_params, _db_time(at)]
+    part_params = [_db_time(at), *source.params, _db_time(at)]
     for k, w in enumerate(windows):
         parts.append(
             select.format(
@@ -329,7 +342,7 @@ def _delta_aggregate(
                 slice=f"{time_column} >= v.l{k} AND {time_column} < %s AND {time_column} <= v.h",
             )
         )
-        part_params += [_db_time(at), *where_params, _db_time(at - timedelta(days=w))]
+        part_params += [_db_time(at), *source.params, _db_time(at - timedelta(days=w))]
     columns: list[str] = []
     column_params: list[object] = []
     for n, rule in enumerate(rules):
@@ -352,11 +365,6 @@ def _delta_aggregate(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*cte_params, *column_params, *part_params])
         return _sums_read(cursor.fetchall(), rules, deltas=True)
-
-
-def _scored_kinds(definition: Definition) -> tuple[str, list[object]]:
-    kinds = sorted(set().union(*(rule.kinds for rule in definition.behaviour)))
-    return (f"kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else "1 = 0"), kinds
 
 
 def _rule_sequence(definition: Definition) -> tuple[BehaviourRule | IntentRule, ...]:
@@ -387,26 +395,14 @@ def _sums_since(
     contacts = [(cid, h) for cid, (_company, h, _base) in bases.items()]
     companies = sorted({(company, h) for company, h, _base in bases.values()})
     company_n = {pair: n for n, pair in enumerate(companies)}
-    kind_filter, kinds = _scored_kinds(definition)
-    activity = connection.ops.quote_name(Activity._meta.db_table)
-    activity_columns = "kind, url_key, content_key, campaign_key"
-    own = _delta_aggregate(
-        rules=definition.behaviour, table=activity, time_column="occurred_at",
-        extra_columns=activity_columns, subject_column="contact_id", where=kind_filter,
-        where_params=kinds, pairs=contacts, at=at,
-    )  # fmt: skip
+    activity = _activity_source(definition)
+    own = _delta_aggregate(activity, subject_column="contact_id", pairs=contacts, at=at)
     shared = _delta_aggregate(
-        rules=definition.behaviour, table=activity, time_column="occurred_at",
-        extra_columns=activity_columns, subject_column="company_id",
-        where=f"contact_id IS NULL AND {kind_filter}", where_params=kinds, pairs=companies, at=at,
-    )  # fmt: skip
-    weakest = min((rule.min_strength for rule in definition.intents), default=0)
+        activity, subject_column="company_id", where="contact_id IS NULL", pairs=companies, at=at
+    )
     intent = _delta_aggregate(
-        rules=definition.intents, table=connection.ops.quote_name(IntentSignal._meta.db_table),
-        time_column="observed_at", extra_columns="strength, topic_key",
-        subject_column="company_id", where=f"strength >= {int(weakest)}", where_params=[],
-        pairs=companies, at=at,
-    )  # fmt: skip
+        _intent_source(definition), subject_column="company_id", pairs=companies, at=at
+    )
     rules = _rule_sequence(definition)
     found: dict[int, Sums] = {}
     for n, (cid, (company, h, base)) in enumerate(bases.items()):
