@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leads.models import Activity, Company, Contact, IntentSignal
@@ -29,6 +29,7 @@ from scoring.services.rescore import (
 )
 from tests.factories import ActivityFactory, ContactFactory
 from tests.scoring.test_engine_properties import AT, KINDS, PROPERTIES, TOPICS, definitions
+from tests.scoring.test_rescore_parity import SLOW, _Rollback
 
 pytestmark = pytest.mark.django_db
 
@@ -44,16 +45,6 @@ events = st.lists(
     max_size=8,
 )
 signals = st.lists(st.tuples(st.sampled_from(TOPICS), st.integers(0, 100), SECONDS), max_size=3)
-
-SLOW = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _add(company, contact, rows, intents, at, tag) -> list[datetime]:
@@ -172,6 +163,17 @@ def _pricing_view(contact, at, n):
     )
 
 
+NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+
+def _viewed_and_scored(starter, at: datetime):
+    """A contact who viewed the pricing page the day before ``NOW``, scored at ``at``."""
+    contact = ContactFactory()
+    _pricing_view(contact, NOW - timedelta(days=1), 1)
+    _score(contact, at, None, starter)
+    return contact
+
+
 def _hits(refreshed, contact, rule_key, definition) -> int:
     keys = [rule.key for rule in (*definition.behaviour, *definition.intents)]
     return round(refreshed.bases[contact.pk][2 * keys.index(rule_key)])
@@ -233,10 +235,8 @@ def test_new_events_are_added_and_old_ones_leave_their_window(starter):
 
 def test_totals_of_another_version_are_not_used(starter):
     version, definition = starter
-    contact = ContactFactory()
-    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
-    _pricing_view(contact, now - timedelta(days=1), 1)
-    _score(contact, now, None, starter)
+    contact = _viewed_and_scored(starter, NOW)
+    now = NOW
     other = DefinitionVersion.objects.create(
         number=99, title="other", spec=version.spec, status=DefinitionVersion.Status.RETIRED
     )
@@ -248,10 +248,8 @@ def test_totals_of_another_version_are_not_used(starter):
 
 def test_a_full_rescore_keeps_totals_of_its_version_and_drops_others(starter):
     version, definition = starter
-    contact = ContactFactory()
-    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
-    _pricing_view(contact, now - timedelta(days=1), 1)
-    _score(contact, now, None, starter)
+    contact = _viewed_and_scored(starter, NOW)
+    now = NOW
     kept = LeadScore.objects.get(contact=contact)
     scores = contact_scores_compute(
         definition=definition, subjects=Subjects(ids=(contact.pk,)), at=now + timedelta(hours=1)
@@ -271,10 +269,8 @@ def test_a_full_rescore_keeps_totals_of_its_version_and_drops_others(starter):
 
 def test_an_older_score_of_the_same_version_does_not_replace_a_newer_one(starter):
     version, definition = starter
-    contact = ContactFactory()
-    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
-    _pricing_view(contact, now - timedelta(days=1), 1)
-    _score(contact, now, None, starter)
+    contact = _viewed_and_scored(starter, NOW)
+    now = NOW
     scores = contact_scores_compute(
         definition=definition, subjects=Subjects(ids=(contact.pk,)), at=now - timedelta(hours=1)
     )
@@ -331,10 +327,8 @@ def test_changed_attributes_ask_for_a_rebuild(api_client, django_capture_on_comm
 
 
 def test_a_drain_puts_back_a_lead_whose_newer_score_was_stored(starter, monkeypatch):
-    contact = ContactFactory()
-    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
-    _pricing_view(contact, now - timedelta(days=1), 1)
-    _score(contact, now + timedelta(days=1), None, starter)  # a newer score is there
+    now = NOW
+    contact = _viewed_and_scored(starter, now + timedelta(days=1))  # a newer score is there
     sent = []
     monkeypatch.setattr(jobs, "_drain_after_commit", lambda marked: sent.append(marked))
     pending_record(contact_ids=[contact.pk], company_ids=[], earliest=now - timedelta(days=1))
