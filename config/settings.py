@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "scoring",
     "handoff",
     "feedback",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +121,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
-                "accounts.context_processors.navigation",
+                "portal.navigation.navigation",
             ],
         },
     }
@@ -136,10 +137,17 @@ DATABASES["default"]["CONN_MAX_AGE"] = _int("CONN_MAX_AGE", 60 if not DEBUG else
 # get cut (a pooler or firewall with an idle timeout, a failover).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = _bool("CONN_HEALTH_CHECKS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while an eager import writes.
+    # WAL lets pages read while the background thread or another request writes.
+    # IMMEDIATE transactions take the write lock when they begin, so two writers
+    # queue for it (up to ``timeout`` seconds) instead of one failing with
+    # "database is locked" when its read lock cannot be upgraded.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
@@ -160,6 +168,9 @@ CELERY_RESULT_BACKEND = None
 # their exceptions reach the caller instead of vanishing into a queue.
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Eager only: long tasks a page sends (a rescore, an import) run on a background
+# thread of the process instead of inside the request (config.background).
+EMBEDDED_BACKGROUND_TASKS = _bool("EMBEDDED_BACKGROUND_TASKS", True)
 # The queue tasks are sent to and a worker consumes unless given -Q. Installations
 # sharing one Redis can keep apart this way; the tests give each pytest process its own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="") or "celery"

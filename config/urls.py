@@ -3,10 +3,11 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from leads.views import home
+from portal.views.home import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("", include("portal.urls")),
     path("accounts/", include("accounts.urls")),
     path("leads/", include("leads.urls")),
     path("scoring/", include("scoring.urls")),

@@ -10,6 +10,7 @@ friendly bytes: BOM or CP932, CRLF). No ORM here.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -438,8 +439,14 @@ def map_header(headers: Sequence[str], *, kind: str) -> list[Column]:
 _FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
+@functools.lru_cache(maxsize=4096)
+def _starts_formula(first: str) -> bool:
+    return unicodedata.normalize("NFKC", first)[:1] in _FORMULA_STARTS
+
+
 def escape_formula(value: str) -> str:
-    if value and unicodedata.normalize("NFKC", value[0])[:1] in _FORMULA_STARTS:
+    # Cached by first character: an export asks this of every cell.
+    if value and _starts_formula(value[0]):
         return "'" + value
     return value
 

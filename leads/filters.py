@@ -1,15 +1,18 @@
-"""Filters for the leads and companies lists (django-filter). The CSV export reads the same."""
+"""Filters for the leads and companies lists over what leads owns (django-filter).
+
+Scoring extends them with score filters and sorts (scoring.filters); the pages and the
+CSV export use the extended ones.
+"""
 
 from __future__ import annotations
 
 import django_filters
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Activity, Company, Contact
 from leads.normalize import clean_text, company_name_key
 from leads.reference import Industry, Prefecture, Region
-from scoring.models import Band
 
 ANY = _("Any")
 
@@ -55,9 +58,6 @@ class ContactFilter(django_filters.FilterSet):
     job_level = django_filters.ChoiceFilter(
         label=_("Job level"), choices=Contact.JobLevel.choices, empty_label=ANY
     )
-    band = django_filters.ChoiceFilter(
-        label=_("Band"), field_name="score__band", choices=Band.choices, empty_label=ANY
-    )
     min_employees = django_filters.NumberFilter(
         label=_("Employees at least"), field_name="company__employee_count", lookup_expr="gte"
     )
@@ -72,12 +72,6 @@ class ContactFilter(django_filters.FilterSet):
     )
     include_unsubscribed = django_filters.BooleanFilter(
         label=_("Include unsubscribed"), method="filter_unsubscribed", widget=AnyYesNo
-    )
-    sort = django_filters.ChoiceFilter(
-        label=_("Sort by"),
-        choices=(("-score", _("Score, highest first")), ("score", _("Score, lowest first"))),
-        empty_label=_("Recent activity"),
-        method="filter_sort",
     )
 
     class Meta:
@@ -101,14 +95,6 @@ class ContactFilter(django_filters.FilterSet):
 
     def filter_unsubscribed(self, queryset, name, value):
         return queryset if value else queryset.filter(is_unsubscribed=False)
-
-    def filter_sort(self, queryset, name, value):
-        total = F("score__total")
-        if value == "-score":
-            return queryset.order_by(total.desc(nulls_last=True), "-id")
-        if value == "score":
-            return queryset.order_by(total.asc(nulls_last=True), "id")
-        return queryset
 
 
 class CompanyFilter(django_filters.FilterSet):

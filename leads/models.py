@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.text import match_key
 from leads.reference import Industry, Prefecture, Region
-from scoring.engine import match_key
 
 
 class Company(models.Model):

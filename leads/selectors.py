@@ -7,9 +7,9 @@ PermissionDenied otherwise, so a selector is never the only check forgotten.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from itertools import pairwise
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby, pairwise
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DateField, Q, QuerySet, Value
@@ -27,25 +27,25 @@ def _check(actor) -> None:
         raise PermissionDenied
 
 
-def contact_filter_for(*, actor, params: Mapping) -> ContactFilter:
-    """The bound filter for the leads list; its ``.qs`` is the filtered queryset."""
+def contacts_for(*, actor) -> QuerySet[Contact]:
+    """Every contact the actor may see, with its company, most recently active first."""
     _check(actor)
-    base = Contact.objects.select_related("company", "score").order_by("-last_activity_at", "-id")
-    return ContactFilter(data=params or None, queryset=base)
+    return Contact.objects.select_related("company").order_by("-last_activity_at", "-id")
 
 
-def contact_list_for(*, actor, params: Mapping) -> QuerySet[Contact]:
-    """Contacts matching the leads-list filters, most recently active first."""
-    # django-filter returns no rows for an invalid form (strict mode).
-    return contact_filter_for(actor=actor, params=params).qs
+def companies_for(*, actor) -> QuerySet[Company]:
+    """Every company the actor may see, most recently active first."""
+    _check(actor)
+    return Company.objects.order_by("-last_activity_at", "name_key", "id")
+
+
+def contact_filter_for(*, actor, params: Mapping) -> ContactFilter:
+    """The bound filter for a contacts list over leads' own fields; ``.qs`` filters."""
+    return ContactFilter(data=params or None, queryset=contacts_for(actor=actor))
 
 
 def company_filter_for(*, actor, params: Mapping) -> CompanyFilter:
-    _check(actor)
-    base = Company.objects.annotate(contact_count=Count("contacts")).order_by(
-        "-last_activity_at", "name_key", "id"
-    )
-    return CompanyFilter(data=params or None, queryset=base)
+    return CompanyFilter(data=params or None, queryset=companies_for(actor=actor))
 
 
 def contact_get_for(*, actor, contact_id: int) -> Contact:
@@ -58,66 +58,180 @@ def company_get_for(*, actor, company_id: int) -> Company:
     return get_object_or_404(Company, pk=company_id)
 
 
+# --- Timelines ------------------------------------------------------------------------
+#
+# Latest first, a page of TIMELINE_PAGE events at a time (activity and intent merged),
+# grouped by the viewer's day; repeated page views of one person on one day fold into
+# one line with a count. The cursor is the last shown event's (time, source, id), so
+# a page costs two index range reads whatever the history's length.
+
+TIMELINE_PAGE = 100
+_ACTIVITY, _INTENT = 1, 0  # the order of the two sources at one instant
+FOLDED_KINDS = frozenset({Activity.Kind.PAGE_VIEW, Activity.Kind.EMAIL_OPEN})
+
+
 @dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
+class TimelineLine:
+    at: datetime  # the latest event of the line
     kind: str  # an Activity.Kind value, or "intent"
     label: str
     detail: str
     source: str
     contact: Contact | None
     strength: int | None = None
+    count: int = 1  # folded repeats
+    first_at: datetime | None = None  # the earliest folded event
+    details: tuple[str, ...] = ()  # what the folded events were about (a few)
 
 
-def _activity_entry(activity: Activity) -> TimelineEntry:
-    props = activity.properties if isinstance(activity.properties, dict) else {}
-    detail = str(props.get("title") or props.get("url") or props.get("campaign") or "")
-    return TimelineEntry(
-        at=activity.occurred_at,
-        kind=activity.kind,
-        label=activity.get_kind_display(),
-        detail=detail[:200],
-        source=activity.source,
-        contact=activity.contact,
-    )
+@dataclass(frozen=True)
+class TimelineDay:
+    day: date
+    lines: list[TimelineLine]
 
 
-def _intent_entry(signal: IntentSignal) -> TimelineEntry:
-    return TimelineEntry(
-        at=signal.observed_at,
-        kind="intent",
-        label=signal.topic,
-        detail="",
-        source=signal.provider,
-        contact=None,
-        strength=signal.strength,
-    )
+@dataclass(frozen=True)
+class TimelinePage:
+    days: list[TimelineDay]
+    events: int
+    older: str | None  # the cursor of the next (older) page
 
 
-def _merge(activities, signals, limit: int) -> list[TimelineEntry]:
-    entries = [_activity_entry(a) for a in activities] + [_intent_entry(s) for s in signals]
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[:limit]
+class BadCursor(ValueError):
+    """A ``before`` cursor that this module did not write."""
 
 
-def contact_timeline(*, actor, contact: Contact, limit: int = 100) -> list[TimelineEntry]:
-    """The contact's own activity and its company's intent, newest first."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _cursor_text(at: datetime, source: int, pk: int) -> str:
+    # Whole microseconds: a float timestamp would lose the last digit.
+    return f"{(at - _EPOCH) // _MICROSECOND}.{source}.{pk}"
+
+
+def _cursor_read(text: str | None) -> tuple[datetime, int, int] | None:
+    if not text:
+        return None
+    try:
+        micros, source, pk = text.split(".")
+        at = _EPOCH + int(micros) * _MICROSECOND
+        source_n, pk_n = int(source), int(pk)
+    except (ValueError, OverflowError):
+        raise BadCursor(text) from None
+    if source_n not in (_ACTIVITY, _INTENT) or not 0 <= pk_n < 2**63:
+        raise BadCursor(text)
+    return at, source_n, pk_n
+
+
+def _before(cursor, source: int, time_field: str) -> Q:
+    """Rows of ``source`` after the cursor in (time desc, source desc, id desc) order."""
+    if cursor is None:
+        return Q()
+    at, c_source, c_pk = cursor
+    earlier = Q(**{f"{time_field}__lt": at})
+    if source < c_source:
+        return earlier | Q(**{time_field: at})
+    if source > c_source:
+        return earlier
+    return earlier | Q(**{time_field: at, "id__lt": c_pk})
+
+
+def _activity_detail(props) -> str:
+    props = props if isinstance(props, dict) else {}
+    return str(props.get("title") or props.get("url") or props.get("campaign") or "")[:200]
+
+
+def _events(activities, signals, limit: int) -> list[tuple[tuple, TimelineLine]]:
+    events = []
+    for a in activities:
+        line = TimelineLine(
+            at=a.occurred_at,
+            kind=a.kind,
+            label=a.get_kind_display(),
+            detail=_activity_detail(a.properties),
+            source=a.source,
+            contact=a.contact,
+        )
+        events.append(((a.occurred_at, _ACTIVITY, a.pk), line))
+    for s in signals:
+        line = TimelineLine(
+            at=s.observed_at,
+            kind="intent",
+            label=s.topic,
+            detail="",
+            source=s.provider,
+            contact=None,
+            strength=s.strength,
+        )
+        events.append(((s.observed_at, _INTENT, s.pk), line))
+    events.sort(key=lambda e: e[0], reverse=True)
+    return events[:limit]
+
+
+def _fold(lines: list[TimelineLine]) -> list[TimelineLine]:
+    """Consecutive repeats (page views, opens) of one person and source into one line."""
+    folded: list[TimelineLine] = []
+    for line in lines:
+        last = folded[-1] if folded else None
+        if (
+            last is not None
+            and line.kind in FOLDED_KINDS
+            and last.kind == line.kind
+            and last.contact == line.contact
+            and last.source == line.source
+        ):
+            details = last.details or ((last.detail,) if last.detail else ())
+            if line.detail and line.detail not in details and len(details) < 3:
+                details = (*details, line.detail)
+            folded[-1] = replace(
+                last, count=last.count + 1, first_at=line.at, details=details, detail=""
+            )
+        else:
+            folded.append(line)
+    return folded
+
+
+def _timeline(activities, signals, *, before: str | None, limit: int) -> TimelinePage:
+    cursor = _cursor_read(before)
+    activities = activities.filter(_before(cursor, _ACTIVITY, "occurred_at")).order_by(
+        "-occurred_at", "-id"
+    )[: limit + 1]
+    signals = signals.filter(_before(cursor, _INTENT, "observed_at")).order_by(
+        "-observed_at", "-id"
+    )[: limit + 1]
+    events = _events(activities, signals, limit + 1)
+    more = len(events) > limit
+    events = events[:limit]
+    zone = timezone.get_current_timezone()
+    days: list[TimelineDay] = []
+    for day, group in groupby(events, key=lambda e: e[0][0].astimezone(zone).date()):
+        days.append(TimelineDay(day=day, lines=_fold([line for _key, line in group])))
+    older = _cursor_text(*events[-1][0]) if more and events else None
+    return TimelinePage(days=days, events=len(events), older=older)
+
+
+def contact_timeline(
+    *, actor, contact: Contact, before: str | None = None, limit: int = TIMELINE_PAGE
+) -> TimelinePage:
+    """The contact's own activity and its company's intent, a page at a time, newest first.
+
+    Raises ``BadCursor`` for a ``before`` this module did not write.
+    """
     _check(actor)
-    activities = Activity.objects.filter(contact=contact).select_related("contact")[:limit]
-    signals = (
-        IntentSignal.objects.filter(company_id=contact.company_id)[:limit]
-        if contact.company_id
-        else []
-    )
-    return _merge(activities, signals, limit)
+    activities = Activity.objects.filter(contact=contact).select_related("contact")
+    signals = IntentSignal.objects.filter(company_id=contact.company_id or 0)
+    return _timeline(activities, signals, before=before, limit=limit)
 
 
-def company_timeline(*, actor, company: Company, limit: int = 100) -> list[TimelineEntry]:
+def company_timeline(
+    *, actor, company: Company, before: str | None = None, limit: int = TIMELINE_PAGE
+) -> TimelinePage:
     """Everything at the company: its contacts' activity, account-level activity, intent."""
     _check(actor)
-    activities = Activity.objects.filter(company=company).select_related("contact")[:limit]
-    signals = IntentSignal.objects.filter(company=company)[:limit]
-    return _merge(activities, signals, limit)
+    activities = Activity.objects.filter(company=company).select_related("contact")
+    signals = IntentSignal.objects.filter(company=company)
+    return _timeline(activities, signals, before=before, limit=limit)
 
 
 @dataclass(frozen=True)

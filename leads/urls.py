@@ -1,14 +1,13 @@
 from django.urls import path
 
-from leads.views import browse, exports, imports
+from leads.views import imports, timeline
 
 app_name = "leads"
 urlpatterns = [
-    path("", browse.lead_list, name="lead-list"),
-    path("<int:contact_id>/", browse.lead_detail, name="lead-detail"),
-    path("companies/", browse.company_list, name="company-list"),
-    path("companies/<int:company_id>/", browse.company_detail, name="company-detail"),
-    path("export.csv", exports.lead_export, name="lead-export"),
+    path("<int:contact_id>/timeline/", timeline.contact_timeline, name="contact-timeline"),
+    path(
+        "companies/<int:company_id>/timeline/", timeline.company_timeline, name="company-timeline"
+    ),
     path("imports/", imports.import_list, name="import-list"),
     path("imports/<int:job_id>/", imports.import_detail, name="import-detail"),
     path("imports/<int:job_id>/progress/", imports.import_progress, name="import-progress"),

@@ -9,12 +9,13 @@ lists and reports use, refreshed by the rescoring tasks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
-from scoring.engine import Score, score, score_account
+from scoring.engine import Score, Standing, score, score_account
 from scoring.facts import facts_for_company, facts_for_contact
 from scoring.models import DefinitionVersion, LeadScore
 from scoring.services.jobs import active_version, definition_of
@@ -27,11 +28,30 @@ class Explanation:
     score: Score
     stored: LeadScore | None
 
-    def as_dict(self) -> dict[str, object]:
+    @property
+    def standing(self) -> Standing:
+        """The score against the version's thresholds: why this band, how far the next."""
+        thresholds = definition_of(self.version).thresholds
+        return thresholds.standing(self.score.total, self.score.fit)
+
+    def as_dict(self, languages: Sequence[str] = ("ja", "en")) -> dict[str, object]:
+        standing = self.standing
+        t = standing.thresholds
         return {
-            **self.score.as_dict(),
+            **self.score.as_dict(languages),
             "version": self.version.number,
             "at": self.at.isoformat(),
+            "standing": {
+                "warm": t.warm,
+                "hot": t.hot,
+                "fit_floor": t.fit_floor,
+                "points_to_warm": standing.to_warm,
+                "points_to_hot": standing.to_hot,
+                "fit_short": standing.fit_short,
+                "held_by_fit_floor": standing.held_by_fit_floor,
+                "reasons": list(standing.reasons),
+            },
+            "negative_rules": [c.rule_key for c in self.score.breakdown if c.points < 0],
         }
 
 

@@ -198,6 +198,13 @@ class BantForm(forms.Form):
 # --- Rules ---------------------------------------------------------------------------
 
 
+def _label_initial(label: Any) -> dict[str, str]:
+    """The two label inputs for a stored label ({language: text}, or one text for both)."""
+    if isinstance(label, Mapping):
+        return {"label_ja": label.get("ja", ""), "label_en": label.get("en", "")}
+    return {"label_ja": label or "", "label_en": label or ""}
+
+
 class RuleForm(forms.Form):
     """Fields every rule has; subclasses add theirs and build the rule's JSON."""
 
@@ -208,8 +215,18 @@ class RuleForm(forms.Form):
         widget=forms.TextInput(attrs={**_SMALL, "class": _SMALL["class"] + " font-monospace"}),
         help_text=_("Letters, digits, _ and -; unique. Score explanations refer to it."),
     )
-    label = forms.CharField(
-        label=_("Label"), max_length=200, required=False, widget=forms.TextInput(attrs=_SMALL)
+    # The label in each language; the pages show the viewer's (or the other one).
+    label_ja = forms.CharField(
+        label=_("Label (Japanese)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={**_SMALL, "lang": "ja", "placeholder": "日本語"}),
+    )
+    label_en = forms.CharField(
+        label=_("Label (English)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={**_SMALL, "lang": "en", "placeholder": "English"}),
     )
     points = _number_field(_("Points"))
 
@@ -226,9 +243,14 @@ class RuleForm(forms.Form):
 
     def _common(self) -> dict[str, Any]:
         data = self.cleaned_data
+        label = {
+            language: text
+            for language, text in (("ja", data.get("label_ja")), ("en", data.get("label_en")))
+            if text and text.strip()
+        }
         return {
             "key": data["key"],
-            "label": data.get("label") or data["key"],
+            "label": label or data["key"],
             "points": _spec_number(data["points"]),
         }
 
@@ -301,7 +323,7 @@ class AttributeRuleForm(RuleForm):
         ),
     )
 
-    field_order = ["key", "label", "attribute", "op", "value", "points"]
+    field_order = ["key", "label_ja", "label_en", "attribute", "op", "value", "points"]
 
     def clean(self):
         data = super().clean()
@@ -335,7 +357,7 @@ class AttributeRuleForm(RuleForm):
     def initial_from(rule: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "key": rule["key"],
-            "label": rule.get("label", ""),
+            **_label_initial(rule.get("label")),
             "attribute": rule["attribute"],
             "op": rule["op"],
             "value": attribute_value_text(rule.get("value")),
@@ -384,7 +406,7 @@ class BehaviourRuleForm(_DecayingRuleForm):
     def initial_from(cls, rule: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "key": rule["key"],
-            "label": rule.get("label", ""),
+            **_label_initial(rule.get("label")),
             "kinds": list(rule.get("kinds", [])),
             "url_contains": rule.get("url_contains", ""),
             "content_contains": rule.get("content_contains", ""),
@@ -423,7 +445,7 @@ class IntentRuleForm(_DecayingRuleForm):
     def initial_from(cls, rule: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "key": rule["key"],
-            "label": rule.get("label", ""),
+            **_label_initial(rule.get("label")),
             "topics": ", ".join(rule.get("topics", [])),
             "min_strength": rule.get("min_strength", 0),
             "points": _initial_number(rule["points"]),

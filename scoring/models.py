@@ -141,22 +141,25 @@ class AuditEntry(models.Model):
 
 
 class LeadScore(models.Model):
-    """The current score of a lead (``contact`` set) or an account (only ``company``)."""
+    """The current score of a lead (``contact`` set) or of a company's account (only ``company``).
+
+    Every company has an account score: its attributes, contact-less activity and
+    intent. A company nobody there has talked to yet is an *account to prospect*.
+    """
 
     contact = models.OneToOneField(
         "leads.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="score"
     )
-    # No plain indexes on company (accounts are found through the partial
-    # unique index below) or version, and none on total/band: rescoring
-    # rewrites every row, and with only contact_id indexed the updates are
-    # HOT (heap-only, no index writes) on PostgreSQL.
-    company = models.ForeignKey(
+    # Only contact_id and company_id are indexed (their unique indexes), and
+    # none of total/band/version: rescoring rewrites every row and changes
+    # neither id, so on PostgreSQL the updates are HOT (heap-only, no index
+    # writes). A lead's row has no company (its company's is the account row).
+    company = models.OneToOneField(
         "leads.Company",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
+        related_name="account_score",
     )
     version = models.ForeignKey(
         DefinitionVersion, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -181,10 +184,9 @@ class LeadScore(models.Model):
                 condition=Q(contact__isnull=False) | Q(company__isnull=False),
                 name="scoring_score_has_subject",
             ),
-            models.UniqueConstraint(
-                fields=["company"],
-                condition=Q(contact__isnull=True),
-                name="scoring_one_account_score",
+            models.CheckConstraint(
+                condition=Q(contact__isnull=True) | Q(company__isnull=True),
+                name="scoring_score_one_subject",
             ),
         ]
 
@@ -260,6 +262,8 @@ class RescoreJob(models.Model):
     as_of = models.DateTimeField()
     total_chunks = models.PositiveIntegerField(default=0)
     done_chunks = models.PositiveIntegerField(default=0)
+    # How many leads and accounts the job set out to score (counted when planned).
+    planned = models.PositiveIntegerField(default=0)
     leads_scored = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

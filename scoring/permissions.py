@@ -11,6 +11,7 @@ from accounts.roles import (
     is_marketing,
     is_sales_manager,
 )
+from scoring.models import Approval
 
 # The definition is shared: everyone reads it, and every score's reasons.
 can_view_definitions = has_any_role
@@ -29,3 +30,13 @@ rules.add_perm("scoring.draft_definition", can_draft_definition)
 rules.add_perm("scoring.decide_definition", can_decide_definition)
 rules.add_perm("scoring.rescore", can_rescore)
 rules.add_perm("scoring.read_scores", can_read_scores)
+
+
+def departments_of(actor) -> list[str]:
+    """The departments ``actor`` may decide a definition for."""
+    found = []
+    if can_approve_for_marketing(actor):
+        found.append(Approval.Department.MARKETING)
+    if can_approve_for_sales(actor):
+        found.append(Approval.Department.SALES)
+    return found

@@ -19,11 +19,13 @@ from leads.models import Contact
 from scoring.models import (
     Approval,
     AuditEntry,
+    BandChange,
     DefinitionVersion,
     LeadScore,
     MqlEvent,
     RescoreJob,
 )
+from scoring.permissions import departments_of
 
 RULE_CATEGORIES = ("attributes", "behaviour", "intents")
 
@@ -78,6 +80,60 @@ def rescore_job_latest(*, version: DefinitionVersion) -> RescoreJob | None:
 
 def rescore_job_get(*, job_id: int) -> RescoreJob:
     return get_object_or_404(RescoreJob.objects.select_related("created_by"), pk=job_id)
+
+
+BAND_ORDER = {"": -1, "cold": 0, "warm": 1, "hot": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class BandMove:
+    from_band: str  # "" for a lead scored for the first time
+    to_band: str
+    count: int
+
+    @property
+    def is_up(self) -> bool:
+        return BAND_ORDER[self.to_band] > BAND_ORDER[self.from_band]
+
+
+def rescore_job_moves(*, job: RescoreJob) -> list[BandMove]:
+    """How many leads (not accounts) the job moved, by (from, to) band: one query.
+
+    A job writes every band change it makes at its ``as_of`` (under its version),
+    so they are found by that moment; most moved first, ups before downs.
+    """
+    rows = (
+        BandChange.objects.filter(
+            version_id=job.version_id, changed_at=job.as_of, contact__isnull=False
+        )
+        .order_by()
+        .values_list("from_band", "to_band")
+        .annotate(n=Count("id"))
+    )
+    moves = [BandMove(from_band=a, to_band=b, count=n) for a, b, n in rows]
+    return sorted(moves, key=lambda m: (not m.is_up, -m.count, m.from_band, m.to_band))
+
+
+def versions_awaiting(*, actor) -> list[DefinitionVersion]:
+    """The versions waiting for a decision that ``actor`` may still give (one query).
+
+    For each of the actor's departments that has not decided in the current round,
+    unless the actor approved for the other one (one person never signs twice).
+    """
+    departments = set(departments_of(actor))
+    if not departments:
+        return []
+    waiting = []
+    for version in version_list().filter(status=DefinitionVersion.Status.AWAITING):
+        this_round = approvals_of_round(version)
+        decided = {a.department for a in this_round}
+        signed = any(
+            a.decided_by_id == actor.pk and a.decision == Approval.Decision.APPROVED
+            for a in this_round
+        )
+        if departments - decided and not signed:
+            waiting.append(version)
+    return waiting
 
 
 # --- Comparing two versions -----------------------------------------------------------

@@ -17,13 +17,15 @@ from scoring.engine import (
     BehaviourRule,
     Definition,
     IntentRule,
+    Label,
     Op,
     Thresholds,
 )
 
 Spec = dict[str, Any]
 
-SPEC_FORMAT = 1
+# 2: a rule's label is {language: text} (1 had one text for both languages).
+SPEC_FORMAT = 2
 
 
 class SpecError(ValueError):
@@ -46,7 +48,7 @@ def _number(value: Any) -> float | int | None:
 def _behaviour_spec(rule: BehaviourRule) -> Spec:
     return {
         "key": rule.key,
-        "label": rule.label,
+        "label": rule.label.as_json(),
         "kinds": sorted(rule.kinds),
         "url_contains": rule.url_contains,
         "content_contains": rule.content_contains,
@@ -61,7 +63,7 @@ def _behaviour_spec(rule: BehaviourRule) -> Spec:
 def _intent_spec(rule: IntentRule) -> Spec:
     return {
         "key": rule.key,
-        "label": rule.label,
+        "label": rule.label.as_json(),
         "topics": sorted(rule.topics),
         "min_strength": rule.min_strength,
         "points": rule.points,
@@ -77,7 +79,7 @@ def _attribute_spec(rule: AttributeRule) -> Spec:
         value = list(value)
     return {
         "key": rule.key,
-        "label": rule.label,
+        "label": rule.label.as_json(),
         "attribute": rule.attribute,
         "op": str(rule.op),
         "value": value,
@@ -112,6 +114,14 @@ def _rules(spec: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
     return rules
 
 
+def _label(rule: Mapping[str, Any]) -> Label:
+    """The rule's label: {language: text}, a plain text, or else its key."""
+    value = rule.get("label")
+    if isinstance(value, Mapping):
+        value = {lang: text for lang, text in value.items() if isinstance(text, str) and text}
+    return Label.of(value or rule["key"])
+
+
 def _build(where: str, build):
     try:
         return build()
@@ -131,7 +141,7 @@ def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
             f"behaviour[{i}]",
             lambda r=r: BehaviourRule(
                 key=r["key"],
-                label=str(r.get("label") or r["key"]),
+                label=_label(r),
                 kinds=frozenset(r["kinds"]) if isinstance(r["kinds"], list) else r["kinds"],
                 url_contains=str(r.get("url_contains") or ""),
                 content_contains=str(r.get("content_contains") or ""),
@@ -149,7 +159,7 @@ def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
             f"intents[{i}]",
             lambda r=r: IntentRule(
                 key=r["key"],
-                label=str(r.get("label") or r["key"]),
+                label=_label(r),
                 topics=frozenset(r.get("topics") or ()),
                 min_strength=r.get("min_strength", 0),
                 points=r["points"],
@@ -165,7 +175,7 @@ def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
             f"attributes[{i}]",
             lambda r=r: AttributeRule(
                 key=r["key"],
-                label=str(r.get("label") or r["key"]),
+                label=_label(r),
                 attribute=r["attribute"],
                 op=Op(r["op"]) if r["op"] in Op._value2member_map_ else r["op"],
                 value=r.get("value"),

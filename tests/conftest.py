@@ -45,7 +45,8 @@ def _make_user(django_user_model, username: str, *roles: Role):
         username=username, password="pw-" + username, email=f"{username}@portal.test"
     )
     for role in roles:
-        user.groups.add(Group.objects.get(name=role.value))
+        # get_or_create: a transactional test's flush removed the migration's groups.
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     return user
 
 
@@ -115,4 +116,7 @@ def _celery_eager_by_default():
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    # A test sees a sent task's effect when the sending call returns (the embedded
+    # background thread has its own test, tests/test_background.py).
+    settings.EMBEDDED_BACKGROUND_TASKS = False
     yield

@@ -7,7 +7,7 @@ BATCH = 2000
 
 def fill_match_keys(apps, schema_editor):
     """Existing rows get the keys new rows are written with (see Activity.match_keys)."""
-    from scoring.engine import match_key
+    from common.text import match_key
 
     def key(props, name):
         value = (props or {}).get(name)

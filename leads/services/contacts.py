@@ -20,7 +20,7 @@ from django.utils import timezone
 from leads.models import Contact
 from leads.normalize import email_domain
 from leads.services.resolve import CompanyRef, companies_resolve, is_free_mail
-from leads.signals import lead_attributes_changed
+from leads.signals import lead_facts_changed
 
 _CHUNK = 500  # rows per IN (...) / CASE: keeps each statement small on SQLite too
 
@@ -329,7 +329,5 @@ def contacts_upsert(*, contacts: Sequence[ContactInput], overwrite: bool) -> Con
     company_ids = companies_resolve(refs=plan.company_refs())
     result = contacts_write(plan=plan, company_ids=company_ids)
     if result.ids:
-        lead_attributes_changed.send(
-            sender=Contact, contact_ids=frozenset(result.ids.values()), company_ids=frozenset()
-        )
+        lead_facts_changed(contact_ids=result.ids.values())
     return result

@@ -27,7 +27,7 @@ from leads.normalize import company_name_key
 from leads.reference import region_for
 from leads.services.contacts import ContactInput, contacts_plan, contacts_write
 from leads.services.resolve import CompanyRef, companies_match, companies_resolve
-from leads.signals import lead_activity_changed
+from leads.signals import lead_facts_changed
 
 logger = logging.getLogger(__name__)
 
@@ -327,11 +327,10 @@ def _events_ingest(events: Sequence[EventInput]) -> IngestResult:
     if kept:
         # A contact's activity changes that contact's score; a company's
         # contact-less activity changes its account's and all its contacts'.
-        lead_activity_changed.send(
-            sender=Activity,
+        lead_facts_changed(
             contact_ids=result.contact_ids,
-            company_ids=frozenset(r.company_id for r in kept if r.contact_id is None),
-            earliest=min(r.event.occurred_at for r in kept),
+            company_ids={r.company_id for r in kept if r.contact_id is None},
+            activity_since=min(r.event.occurred_at for r in kept),
         )
     return result
 
@@ -477,6 +476,8 @@ def companies_upsert(*, companies: Sequence[CompanyInput]) -> CompanyUpsertResul
             raise ValidationError(
                 _("Another request changed these companies at the same time; send them again.")
             ) from None
+        # Fit rules read these attributes: the companies' accounts and contacts rescore.
+        lead_facts_changed(company_ids={company.pk for company in changed})
 
     items = []
     seen: set[int] = set()

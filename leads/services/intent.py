@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from common.text import match_key
 from leads.models import IntentSignal
 from leads.services.resolve import CompanyRef, companies_resolve
-from leads.signals import lead_activity_changed
-from scoring.engine import match_key
+from leads.signals import lead_facts_changed
 
 _CHUNK = 1000  # keys per query; well under SQLite's variable limit
 
@@ -148,11 +148,8 @@ def intent_signals_record_each(*, signals: Sequence[IntentInput]) -> IntentRecor
         company_ids=frozenset(row.company_id for row in rows),
     )
     if rows:
-        lead_activity_changed.send(
-            sender=IntentSignal,
-            contact_ids=frozenset(),
-            company_ids=result.company_ids,
-            earliest=min(row.observed_at for row in rows),
+        lead_facts_changed(
+            company_ids=result.company_ids, activity_since=min(row.observed_at for row in rows)
         )
     return IntentRecordEach(
         result=result, is_created=tuple(i in new_indexes for i in range(len(signals)))

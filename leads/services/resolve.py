@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from leads.models import Company
 from leads.normalize import clean_text, company_name_key, normalize_domain
+from leads.signals import lead_facts_changed
 
 # Mail providers whose domain says nothing about the employer.
 FREE_MAIL_DOMAINS = frozenset(
@@ -188,5 +189,8 @@ def companies_resolve(*, refs: Iterable[CompanyRef]) -> dict[CompanyRef, int]:
             )
         # ignore_conflicts: a concurrent batch may have created the same company.
         Company.objects.bulk_create(list(new.values()), batch_size=1000, ignore_conflicts=True)
-        found.update(companies_match(refs=missing))
+        created = companies_match(refs=missing)
+        found.update(created)
+        # A new company is a new account to score (a racing batch's twin is marked twice).
+        lead_facts_changed(company_ids=created.values())
     return found

@@ -1,3 +1,3 @@
-from leads.views.home import home
+from leads.views import imports
 
-__all__ = ["home"]
+__all__ = ["imports"]

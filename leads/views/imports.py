@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.decorators import role_required
+from config import background
 from leads import csvio
 from leads.forms import ImportUploadForm
 from leads.models import ImportJob
@@ -156,7 +157,7 @@ def import_check(request, job_id: int):
     except imports.ImportJobStateError:
         messages.warning(request, gettext("This file cannot be checked now; see its status."))
     else:
-        transaction.on_commit(lambda: import_job_check_task.delay(job.id))
+        transaction.on_commit(lambda: background.send(import_job_check_task, job.id))
     return redirect("leads:import-detail", job.id)
 
 
@@ -173,5 +174,5 @@ def import_commit(request, job_id: int):
             gettext("Only a file whose dry run found no errors can be imported, and only once."),
         )
     else:
-        transaction.on_commit(lambda: import_job_commit_task.delay(job.id))
+        transaction.on_commit(lambda: background.send(import_job_commit_task, job.id))
     return redirect("leads:import-detail", job.id)

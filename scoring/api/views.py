@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
+from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -12,6 +14,7 @@ from leads.api import schema as _schema  # noqa: F401  (registers the Bearer sch
 from leads.models import Contact
 from scoring.api.serializers import LeadScoreSerializer
 from scoring.explain import lead_score_explain
+from scoring.panels import standing_sentence
 from scoring.permissions import can_read_scores
 
 
@@ -38,4 +41,8 @@ class LeadScoreView(APIView):
         explanation = lead_score_explain(contact_id=pk)
         if explanation is None:
             raise Http404
-        return Response(explanation.as_dict())
+        language = translation.get_language() or "ja"
+        others = [code for code, _name in settings.LANGUAGES if code != language]
+        body = explanation.as_dict(languages=(language, *others))
+        body["summary"] = standing_sentence(explanation.standing)
+        return Response(body)

@@ -23,6 +23,7 @@ implementation should store such keys next to the raw values rather than
 normalise in SQL.
 """
 
+from common.text import match_key
 from scoring.engine.base import (
     ACTIVITY_KINDS,
     ATTRIBUTES,
@@ -31,7 +32,7 @@ from scoring.engine.base import (
     Band,
     BantItem,
     Category,
-    match_key,
+    Label,
 )
 from scoring.engine.decay import (
     MAX_GROWTH_HALF_LIVES,
@@ -39,8 +40,15 @@ from scoring.engine.decay import (
     decayed_sum_at,
     running_total_add,
 )
-from scoring.engine.definition import BantRequirement, Definition, Thresholds, bant_qualifies
+from scoring.engine.definition import (
+    BantRequirement,
+    Definition,
+    Standing,
+    Thresholds,
+    bant_qualifies,
+)
 from scoring.engine.facts import ActivityFact, IntentFact, LeadFacts
+from scoring.engine.rounding import rounded_parts, rounded_total
 from scoring.engine.rules import AttributeRule, BehaviourRule, IntentRule, Op
 from scoring.engine.scores import (
     RuleContribution,
@@ -68,15 +76,19 @@ __all__ = [
     "Definition",
     "IntentFact",
     "IntentRule",
+    "Label",
     "LeadFacts",
     "Op",
     "RuleContribution",
     "Score",
+    "Standing",
     "Thresholds",
     "bant_qualifies",
     "decay_factor",
     "decayed_sum_at",
     "match_key",
+    "rounded_parts",
+    "rounded_total",
     "running_total_add",
     "score",
     "score_account",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-import unicodedata
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
@@ -60,16 +61,65 @@ ATTRIBUTES: Mapping[str, type] = MappingProxyType({
 
 _SECONDS_PER_DAY = 86_400.0
 
+# --- Labels ---------------------------------------------------------------------------
+
+# "" tags a text given without a language: it stands for every language.
+ANY_LANGUAGE = ""
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A rule's name, in each language it was given in (Japanese and English here).
+
+    ``texts`` holds (language, text) pairs, sorted; a text given without a language
+    is tagged ``ANY_LANGUAGE``. The page picks the viewer's language with ``text``.
+    """
+
+    texts: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        pairs = tuple(sorted(dict(self.texts).items()))
+        if not pairs:
+            raise ValueError("a label needs a text in at least one language")
+        for language, text in pairs:
+            if language != ANY_LANGUAGE and not _LANGUAGE.match(str(language)):
+                raise ValueError(f"not a language code: {language!r}")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"label text for {language or 'any language'!r} must be text")
+        object.__setattr__(self, "texts", tuple((lang, text.strip()) for lang, text in pairs))
+
+    @classmethod
+    def of(cls, value: str | Mapping[str, str] | Label) -> Label:
+        """A label from a plain text (any language), a {language: text} mapping, or a label."""
+        if isinstance(value, Label):
+            return value
+        if isinstance(value, str):
+            return cls(((ANY_LANGUAGE, value),))
+        if isinstance(value, Mapping):
+            return cls(tuple((lang, text) for lang, text in value.items() if text))
+        raise ValueError(f"a label must be text or {{language: text}}, not {value!r}")
+
+    def text(self, language: str = "ja") -> str:
+        """The text in ``language``, else the language-less one, else Japanese, else any."""
+        by_language = dict(self.texts)
+        base = language.split("-")[0]
+        for choice in (language, base, ANY_LANGUAGE, "ja", "en"):
+            if choice in by_language:
+                return by_language[choice]
+        return self.texts[0][1]
+
+    def as_json(self) -> str | dict[str, str]:
+        """The stored form: the plain text when it has no language, else {language: text}."""
+        if self.texts == ((ANY_LANGUAGE, self.texts[0][1]),):
+            return self.texts[0][1]
+        return dict(self.texts)
+
+    def __str__(self) -> str:
+        return self.text()
+
 
 @lru_cache(maxsize=8192)
-def match_key(text: str) -> str:
-    """The form in which text is compared: NFKC, case-folded, single spaces, trimmed.
-
-    So ``"ＤＩＲＥＣＴＯＲ"``, ``"Director"`` and ``" director "`` all match ``"director"``.
-    """
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 def _require_aware(value: datetime, what: str) -> None:
     if not isinstance(value, datetime):
         raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")

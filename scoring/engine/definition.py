@@ -36,6 +36,69 @@ class Thresholds:
             return "hot"
         return "warm" if total >= self.warm else "cold"
 
+    def standing(self, total: float, fit: float) -> Standing:
+        """Where a score stands against the thresholds: its band and what it lacks for the next."""
+        band = self.band(total, fit)
+        short_of_floor = self.fit_floor is not None and fit < self.fit_floor
+        return Standing(
+            band=band,
+            total=total,
+            fit=fit,
+            thresholds=self,
+            to_warm=_gap(self.warm - total) if band == "cold" else None,
+            to_hot=_gap(self.hot - total) if total < self.hot else None,
+            fit_short=_gap(self.fit_floor - fit) if short_of_floor else None,
+        )
+
+
+def _gap(value: float) -> float:
+    # Scores and thresholds are in hundredths: so is what lies between them.
+    return round(value, 2) + 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A score against its thresholds: why it is in its band, and how far the next one is.
+
+    ``to_warm`` (cold leads) and ``to_hot`` (below the hot threshold) are the points
+    still needed; ``fit_short`` is how much fit a lead lacks under the fit floor. A lead
+    whose total reaches ``hot`` but whose fit is under the floor is ``held_by_fit_floor``:
+    no amount of activity makes it hot, only fit (who the lead is) does.
+    """
+
+    band: Band
+    total: float
+    fit: float
+    thresholds: Thresholds
+    to_warm: float | None
+    to_hot: float | None
+    fit_short: float | None
+
+    @property
+    def held_by_fit_floor(self) -> bool:
+        return self.to_hot is None and self.fit_short is not None
+
+    @property
+    def above_hot(self) -> float | None:
+        """How far a hot lead is over the hot threshold (what it may lose and stay hot)."""
+        return _gap(self.total - self.thresholds.hot) if self.band == "hot" else None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Stable codes for why the band is what it is (for an API or a test)."""
+        codes = []
+        if self.band == "hot":
+            codes.append("reached_hot")
+        elif self.held_by_fit_floor:
+            codes.append("fit_below_floor")
+        elif self.band == "warm":
+            codes.append("reached_warm")
+        else:
+            codes.append("below_warm")
+        if self.band != "hot" and self.fit_short is not None and not self.held_by_fit_floor:
+            codes.append("fit_below_floor")
+        return tuple(codes)
+
 
 @dataclass(frozen=True, slots=True)
 class BantRequirement:

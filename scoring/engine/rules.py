@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from common.text import match_key
 from scoring.engine.base import (
     ACTIVITY_KINDS,
     ATTRIBUTES,
+    Label,
     _is_a,
     _is_hundredths,
     _is_number,
-    match_key,
 )
 from scoring.engine.facts import ActivityFact, IntentFact, LeadFacts
 
@@ -55,6 +56,16 @@ def _as_floats(rule: object, *names: str) -> None:
             object.__setattr__(rule, name, float(value))
 
 
+def _rule_label(key: str, value: object) -> Label:
+    """The rule's label; without one (empty text, no language), its key."""
+    if not value:
+        return Label.of(key)
+    try:
+        return Label.of(value)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ValueError(f"rule {key!r}: {exc}") from None
+
+
 def _check_key(key: str) -> None:
     if not isinstance(key, str) or not key.strip():
         raise ValueError(f"rule key must be a non-empty string: {key!r}")
@@ -73,7 +84,7 @@ class BehaviourRule:
     """
 
     key: str
-    label: str
+    label: Label
     kinds: frozenset[str]
     url_contains: str = ""
     content_contains: str = ""
@@ -85,6 +96,7 @@ class BehaviourRule:
 
     def __post_init__(self) -> None:
         _check_key(self.key)
+        object.__setattr__(self, "label", _rule_label(self.key, self.label))
         if isinstance(self.kinds, str):
             raise ValueError(f"rule {self.key!r}: kinds must be a set of kinds, not a string")
         object.__setattr__(self, "kinds", frozenset(self.kinds))
@@ -126,7 +138,7 @@ class IntentRule:
     """
 
     key: str
-    label: str
+    label: Label
     topics: frozenset[str] = frozenset()
     min_strength: int = 0
     points: float
@@ -136,6 +148,7 @@ class IntentRule:
 
     def __post_init__(self) -> None:
         _check_key(self.key)
+        object.__setattr__(self, "label", _rule_label(self.key, self.label))
         if isinstance(self.topics, str):
             raise ValueError(f"rule {self.key!r}: topics must be a set of topics, not a string")
         object.__setattr__(self, "topics", frozenset(self.topics))
@@ -187,7 +200,7 @@ class AttributeRule:
     """
 
     key: str
-    label: str
+    label: Label
     attribute: str
     op: Op
     value: object = None
@@ -195,6 +208,7 @@ class AttributeRule:
 
     def __post_init__(self) -> None:
         _check_key(self.key)
+        object.__setattr__(self, "label", _rule_label(self.key, self.label))
         expected = ATTRIBUTES.get(self.attribute)
         if expected is None:
             raise ValueError(f"rule {self.key!r}: unknown attribute {self.attribute!r}")

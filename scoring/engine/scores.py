@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from scoring.engine.base import _SECONDS_PER_DAY, Band, Category, _require_aware
+from scoring.engine.base import _SECONDS_PER_DAY, Band, Category, Label, _require_aware
 from scoring.engine.decay import decay_factor
 from scoring.engine.definition import Definition
 from scoring.engine.facts import LeadFacts
@@ -24,17 +24,19 @@ class RuleContribution:
     """
 
     rule_key: str
-    label: str
+    label: Label
     category: Category
     hits: int
     points_raw: float
     points_decayed: float
     points: float
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, languages: Sequence[str] = ("ja", "en")) -> dict[str, object]:
+        """JSON primitives; ``label`` in the first of ``languages``, ``labels`` in each."""
         return {
             "rule": self.rule_key,
-            "label": self.label,
+            "label": self.label.text(languages[0]),
+            "labels": {language: self.label.text(language) for language in languages},
             "category": self.category,
             "hits": self.hits,
             "points": self.points,
@@ -63,14 +65,14 @@ class Score:
     def is_hot(self) -> bool:
         return self.band == "hot"
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, languages: Sequence[str] = ("ja", "en")) -> dict[str, object]:
         """JSON-ready primitives (no text beyond the rule labels; the UI translates)."""
         return {
             "total": self.total,
             "fit": self.fit,
             "engagement": self.engagement,
             "band": self.band,
-            "breakdown": [c.as_dict() for c in self.breakdown],
+            "breakdown": [c.as_dict(languages) for c in self.breakdown],
         }
 
 

@@ -23,9 +23,8 @@ from django.utils.translation import gettext as _
 
 from scoring.models import Approval, AuditEntry, DefinitionVersion
 from scoring.permissions import (
-    can_approve_for_marketing,
-    can_approve_for_sales,
     can_draft_definition,
+    departments_of,
 )
 from scoring.services.jobs import rescore_full_start
 from scoring.spec import SpecError, spec_normalised
@@ -199,16 +198,6 @@ def version_withdraw(*, actor, version: DefinitionVersion) -> DefinitionVersion:
     version.save(update_fields=["status", "updated_at"])
     _audit(version, AuditEntry.Action.WITHDRAWN, actor)
     return version
-
-
-def departments_of(actor) -> list[str]:
-    """The departments ``actor`` may decide for."""
-    found = []
-    if can_approve_for_marketing(actor):
-        found.append(Department.MARKETING)
-    if can_approve_for_sales(actor):
-        found.append(Department.SALES)
-    return found
 
 
 def version_decide(

@@ -2,7 +2,7 @@
 
 A full rescore (on activation, nightly, or ``manage.py rescore --full``) is a
 ``RescoreJob`` split into ``RescoreChunk`` id ranges of contacts and of
-companies (for accounts); each chunk is one Celery task. A chunk computes and
+companies (every company has an account score); each chunk is one Celery task. A chunk computes and
 stores its scores and flips its ``done`` flag in one transaction, so a task
 delivered twice (acks_late) or killed half-way leaves exactly what one clean
 run leaves: the second delivery finds the chunk done, the killed one rolled
@@ -26,12 +26,12 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config import background
 from leads.models import Company, Contact
 from scoring.engine import Definition
 from scoring.models import (
     AuditEntry,
     DefinitionVersion,
-    LeadScore,
     PendingRescore,
     RescoreChunk,
     RescoreJob,
@@ -78,11 +78,15 @@ def _ranges(model, size: int, **filters) -> list[tuple[int, int]]:
 
 
 def _dispatch_chunks(chunk_ids: Iterable[int]) -> None:
-    """Queue one task per chunk once the job is committed (workers must see it)."""
+    """Queue one task per chunk once the job is committed (workers must see it).
+
+    On the embedded default they run on the background thread, so the page that
+    activated a version returns at once and its progress bar shows the run.
+    """
     from scoring.tasks import rescore_chunk
 
     ids = list(chunk_ids)
-    transaction.on_commit(lambda: [rescore_chunk.delay(pk) for pk in ids])
+    transaction.on_commit(lambda: [background.send(rescore_chunk, pk) for pk in ids])
 
 
 def rescore_full_start(
@@ -99,13 +103,14 @@ def rescore_full_start(
             for low, high in _ranges(Contact, size)
         ] + [
             RescoreChunk(job=job, target=Target.ACCOUNTS, low=low, high=high)
-            for low, high in _ranges(Company, size, contacts__isnull=True)
+            for low, high in _ranges(Company, size)
         ]
         RescoreChunk.objects.bulk_create(chunks)
         job.total_chunks = len(chunks)
+        job.planned = Contact.objects.count() + Company.objects.count()
         if not chunks:
             job.status, job.finished_at = RescoreJob.Status.DONE, timezone.now()
-        job.save(update_fields=["total_chunks", "status", "finished_at"])
+        job.save(update_fields=["total_chunks", "planned", "status", "finished_at"])
         AuditEntry.objects.create(
             version=version,
             action=AuditEntry.Action.RESCORED,
@@ -115,18 +120,6 @@ def rescore_full_start(
         chunk_ids = list(job.chunks.order_by("id").values_list("id", flat=True))
         _dispatch_chunks(chunk_ids)
     return job
-
-
-def _accounts_with_contacts_drop(subjects: Subjects) -> None:
-    """Drop the account scores of these contacts' companies: each is a lead's company now.
-
-    An account is a company with no contact. The account pass only reaches
-    companies that are still contact-less (or fall in a contact-less id
-    range), so without this a company that gained a contact kept its stale
-    account score next to its contact's, and was counted twice.
-    """
-    companies = Contact.objects.filter(**subjects.filter("id")).values("company_id")
-    LeadScore.objects.filter(contact__isnull=True, company_id__in=companies).delete()
 
 
 def rescore_requested(*, actor, version: DefinitionVersion) -> RescoreJob:
@@ -194,7 +187,6 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
         if chunk.target == Target.CONTACTS:
             scores = contact_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
             scored = contact_scores_store(scores=scores, version=version, at=job.as_of).count
-            _accounts_with_contacts_drop(subjects)
         else:
             scores = account_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
             scored = account_scores_store(
@@ -337,7 +329,6 @@ def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:
                 scores=refreshed.scores, version=version, at=at, bases=refreshed.bases
             )
             scored += stored.count
-            _accounts_with_contacts_drop(Subjects(ids=tuple(part)))
             put_back: dict[datetime | None, list[int]] = {}
             for pk in stored.skipped:
                 put_back.setdefault(part[pk], []).append(pk)

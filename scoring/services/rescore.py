@@ -577,15 +577,15 @@ def contact_scores_refresh(
     )
 
 
-def _contactless(subjects: Subjects):
-    return Company.objects.filter(**subjects.filter("id")).filter(contacts__isnull=True)
-
-
 def account_scores_compute(
     *, definition: Definition, subjects: Subjects, at: datetime, breakdown: bool = False
 ) -> dict[int, Score | Totals]:
-    """Scores of the companies in ``subjects`` that have no contact (accounts)."""
-    rows = list(_contactless(subjects).order_by().values(*COMPANY_FIELDS))
+    """Account scores of the companies in ``subjects``: what the company itself shows.
+
+    Its attributes, its contact-less activity and its intent, whether or not anyone
+    there is a contact yet; its contacts' own scores roll up beside it, not into it.
+    """
+    rows = list(Company.objects.filter(**subjects.filter("id")).order_by().values(*COMPANY_FIELDS))
     if not rows:
         return {}
     where, params = subjects.sql("company_id")
@@ -824,7 +824,7 @@ def account_scores_store(
     version: DefinitionVersion,
     at: datetime,
 ) -> int:
-    """Replace the account scores of ``subjects``: companies that gained a contact lose theirs."""
+    """Replace the account scores of the companies in ``subjects``; record band changes."""
     stale = LeadScore.objects.filter(contact__isnull=True, **subjects.filter("company_id"))
     previous = dict(stale.values_list("company_id", "band"))
     stale.delete()

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
 from django.utils.formats import number_format
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Activity, Company, Contact
 from leads.reference import Industry, Prefecture, Region
-from scoring.engine import ATTRIBUTES, BANT_ITEMS, Op
+from scoring.engine import ATTRIBUTES, BANT_ITEMS, Label, Op
 from scoring.models import Approval, AuditEntry, DefinitionVersion
 
 ATTRIBUTE_LABELS: Mapping[str, Any] = {
@@ -150,6 +151,16 @@ EMPTY = "—"
 # --- Numbers and values ---------------------------------------------------------------
 
 
+def label_text(value: Any, fallback: str = "") -> str:
+    """A stored rule label in the viewer's language ({language: text}, or one text)."""
+    if not value:
+        return fallback
+    try:
+        return Label.of(value).text(translation.get_language() or "ja")
+    except ValueError:
+        return str(value)
+
+
 def number(value: Any) -> str:
     """5.0 → "5", 2.5 → "2.5", None → "—" (localised separators)."""
     if value is None or value == "":
@@ -219,9 +230,19 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
+def _label_both(value: Any) -> str:
+    """A label as the audit trail and compare page show it: each language, marked."""
+    if isinstance(value, Mapping):
+        parts = [f"{text} ({lang})" for lang, text in sorted(value.items()) if text]
+        return " · ".join(parts) or EMPTY
+    return _value_text(value)
+
+
 def field_text(category: str, rule: Mapping[str, Any], name: str) -> str:
     """One field of a rule as text (kinds and operators translated)."""
     value = rule.get(name)
+    if name == "label":
+        return label_text(value, rule.get("key", ""))
     if name == "kinds":
         return ", ".join(str(KIND_LABELS.get(k, k)) for k in value or ()) or EMPTY
     if name == "attribute":
@@ -327,7 +348,7 @@ def rule_views(spec: Mapping[str, Any]) -> dict[str, list[RuleView]]:
         for rule in spec.get(category, []):
             common = {
                 "key": rule["key"],
-                "label": rule.get("label") or rule["key"],
+                "label": label_text(rule.get("label"), rule["key"]),
                 "points": points(rule.get("points")),
                 "is_negative": is_negative(rule.get("points")),
                 "cap": number(rule.get("cap")),
@@ -400,6 +421,8 @@ def path_label(path: str) -> str:
 
 
 def _change_value(path: str, value: Any) -> str:
+    if path.endswith(".label"):
+        return _label_both(value)
     if path.endswith(".kinds") and isinstance(value, list):
         return ", ".join(str(KIND_LABELS.get(k, k)) for k in value)
     if path.endswith(".op") and isinstance(value, str):
@@ -424,8 +447,8 @@ def _notes(detail: Mapping[str, Any]) -> tuple[str, ...]:
         notes.append(gettext("replaced v%(n)s") % {"n": detail["replaced"]})
     if detail.get("replaced_by"):
         notes.append(gettext("replaced by v%(n)s") % {"n": detail["replaced_by"]})
-    if detail.get("chunks") is not None and detail.get("job"):
-        notes.append(gettext("%(n)s chunks") % {"n": detail["chunks"]})
+    if detail.get("job"):
+        notes.append(gettext("every lead and account"))
     return tuple(notes)
 
 
@@ -452,11 +475,11 @@ def _change_views(changes: Iterable[Mapping[str, Any]]) -> tuple[ChangeView, ...
         where = f"{CATEGORY_LABELS[category]} · {key}"
         fields = {c["path"].rsplit(".", 1)[1]: c for c in items}
         if all(c.get("before") is None for c in items) and "key" in fields:
-            label = fields.get("label", {}).get("after") or key
-            plain.append(ChangeView(where, f"{category}[{key}]", "", str(label), "added"))
+            label = label_text(fields.get("label", {}).get("after"), key)
+            plain.append(ChangeView(where, f"{category}[{key}]", "", label, "added"))
         elif all(c.get("after") is None for c in items) and "key" in fields:
-            label = fields.get("label", {}).get("before") or key
-            plain.append(ChangeView(where, f"{category}[{key}]", str(label), "", "removed"))
+            label = label_text(fields.get("label", {}).get("before"), key)
+            plain.append(ChangeView(where, f"{category}[{key}]", label, "", "removed"))
         else:
             plain.extend(_change_view(c) for c in items)
     return tuple(view for view in plain if view is not None)
@@ -551,7 +574,7 @@ def compare_rows(comparison, *, only_changes: bool) -> dict[str, list[CompareRow
             rows[category].append(
                 CompareRow(
                     key=diff.key,
-                    label=(diff.right or diff.left or {}).get("label") or diff.key,
+                    label=label_text((diff.right or diff.left or {}).get("label"), diff.key),
                     status=diff.status,
                     status_label=str(RULE_STATUS_LABELS[diff.status]),
                     badge=RULE_STATUS_BADGES[diff.status],
@@ -576,3 +599,65 @@ def side_by_side(
             text_a, text_b = number(a), number(b)
         rows.append((field_label(name), text_a, text_b, name in changed))
     return rows
+
+
+# --- What a rescore changed -------------------------------------------------------------
+
+BAND_NAMES: Mapping[str, Any] = {
+    "": _("new"),
+    "cold": _("Cold"),
+    "warm": _("Warm"),
+    "hot": _("Hot (MQL)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MoveView:
+    text: str  # "cold → warm"
+    count: str
+    is_up: bool
+    to_band: str
+
+
+def band_move(move) -> MoveView:
+    """One (from, to) line of a rescore's outcome (a ``selectors.BandMove``)."""
+    return MoveView(
+        text=f"{BAND_NAMES[move.from_band]} → {BAND_NAMES[move.to_band]}",
+        count=number(move.count),
+        is_up=move.is_up,
+        to_band=move.to_band,
+    )
+
+
+def moves_sentence(moves) -> str:
+    """What a finished rescore changed, in words: how many leads moved up and down."""
+    if not moves:
+        return gettext("No lead changed band.")
+    up = sum(m.count for m in moves if m.is_up and m.from_band)
+    down = sum(m.count for m in moves if not m.is_up)
+    new = sum(m.count for m in moves if not m.from_band)
+    hot = sum(m.count for m in moves if m.to_band == "hot")
+    parts = []
+    if up:
+        parts.append(
+            ngettext("%(n)s lead moved up", "%(n)s leads moved up", up) % {"n": number(up)}
+        )
+    if down:
+        parts.append(
+            ngettext("%(n)s lead moved down", "%(n)s leads moved down", down) % {"n": number(down)}
+        )
+    if new:
+        parts.append(
+            ngettext(
+                "%(n)s lead was scored warm or hot for the first time",
+                "%(n)s leads were scored warm or hot for the first time",
+                new,
+            )
+            % {"n": number(new)}
+        )
+    text = "; ".join(parts) + "."
+    if hot:
+        text += " " + ngettext(
+            "%(n)s of them became hot (MQL).", "%(n)s of them became hot (MQL).", hot
+        ) % {"n": number(hot)}
+    return text

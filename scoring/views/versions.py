@@ -27,6 +27,7 @@ from scoring.permissions import (
     can_draft_definition,
     can_rescore,
     can_view_definitions,
+    departments_of,
 )
 from scoring.services import definitions
 from scoring.services.jobs import rescore_requested
@@ -85,18 +86,17 @@ def job_context(job: RescoreJob | None) -> dict | None:
         RescoreJob.Status.DONE: "bg-success",
         RescoreJob.Status.FAILED: "bg-danger",
     }.get(job.status, "")
+    moves = selectors.rescore_job_moves(job=job) if job.status == RescoreJob.Status.DONE else []
     return {
         "job": job,
         "running": running,
         "percent": job.percent,
         "bar_class": bar,
         "poll_url": reverse("scoring:rescore-progress", args=[job.pk]),
-        "detail": gettext("%(done)s of %(total)s chunks · %(scored)s leads and accounts scored")
-        % {
-            "done": f"{job.done_chunks:,}",
-            "total": f"{job.total_chunks:,}",
-            "scored": f"{job.leads_scored:,}",
-        },
+        "detail": gettext("%(scored)s of %(planned)s leads and accounts scored")
+        % {"scored": f"{job.leads_scored:,}", "planned": f"{max(job.planned, job.leads_scored):,}"},
+        "moves": [display.band_move(move) for move in moves],
+        "outcome": display.moves_sentence(moves) if job.status == RescoreJob.Status.DONE else "",
     }
 
 
@@ -105,7 +105,7 @@ def _decision_forms(request, version, bound: DecisionForm | None):
     if version.status != Status.AWAITING:
         return []
     decided = {a.department for a in selectors.approvals_of_round(version)}
-    departments = definitions.departments_of(request.user)
+    departments = departments_of(request.user)
     forms = []
     for department in departments:
         if department in decided:
@@ -209,7 +209,7 @@ def version_withdraw(request, version_id: int):
 @require_POST
 def version_decide(request, version_id: int):
     version = selectors.version_get(version_id=version_id)
-    departments = definitions.departments_of(request.user)
+    departments = departments_of(request.user)
     if request.POST.get("department") not in departments:
         raise PermissionDenied
     form = DecisionForm(request.POST, departments=departments)

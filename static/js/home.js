@@ -14,13 +14,26 @@
       type: "line",
       data: {
         labels: data.days,
-        datasets: [{ data: data.counts, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.12)", fill: true, tension: 0.3, pointRadius: 0, pointHitRadius: 8 }],
+        datasets: [{
+          data: data.counts, borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,.12)", fill: true, tension: 0.3,
+          pointHitRadius: 8,
+          // Today is not over: its point stands out and the line to it is dashed, so a
+          // morning's few events do not read as a collapse.
+          pointRadius: (ctx) => (ctx.dataIndex === data.today_index ? 4 : 0),
+          pointStyle: "circle",
+          pointBackgroundColor: "#fff",
+          segment: { borderDash: (ctx) => (ctx.p1DataIndex >= data.today_index ? [5, 4] : undefined) },
+        }],
       },
       options: {
         interaction: { mode: "index", intersect: false },
         plugins: {
           legend: { display: false },
-          tooltip: { callbacks: { title: (items) => longDayFormat.format(asDate(data.days[items[0].dataIndex])) } },
+          tooltip: { callbacks: { title: (items) => {
+            const i = items[0].dataIndex;
+            const day = longDayFormat.format(asDate(data.days[i]));
+            return i === data.today_index ? `${day} (${data.so_far})` : day;
+          } } },
         },
         scales: {
           x: { ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 8, callback: (value, index) => dayFormat.format(asDate(data.days[index])) } },

@@ -84,10 +84,89 @@ def test_without_an_active_definition_the_score_is_404(api_client, hot_lead):
 def test_the_lead_page_explains_why_the_lead_is_hot(client, sales_user, hot_lead):
     client.force_login(sales_user)
     response = client.get(
-        reverse("leads:lead-detail", args=[hot_lead.id]), HTTP_ACCEPT_LANGUAGE="en"
+        reverse("portal:lead-detail", args=[hot_lead.id]), HTTP_ACCEPT_LANGUAGE="en"
     )
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="score-card"' in html
-    assert "デモ・見積依頼 / Demo or pricing request" in html
+    assert "Demo or pricing request" in html
+    assert "デモ・見積依頼" not in html  # the viewer's language only
     assert "band-hot" in html
+    assert "above the hot threshold of 60" in html
+
+
+def test_rule_labels_follow_the_viewers_language(client, sales_user, hot_lead):
+    client.force_login(sales_user)
+    html = client.get(
+        reverse("portal:lead-detail", args=[hot_lead.id]), HTTP_ACCEPT_LANGUAGE="ja"
+    ).content.decode()
+    assert "デモ・見積依頼" in html and "Demo or pricing request" not in html
+
+
+@pytest.fixture
+def engaged_misfit():
+    """Active enough for "hot" (60) but with fit 0, under the starter's floor of 10."""
+    contact = ContactFactory(title="担当", job_level="", company__employee_count=20)
+    now = timezone.now()
+    kinds = [Activity.Kind.DEMO_REQUEST, Activity.Kind.TRIAL_SIGNUP, Activity.Kind.CHAT]
+    for n, kind in enumerate(kinds):
+        ActivityFactory(
+            contact=contact, kind=kind, occurred_at=now - dt.timedelta(hours=n + 1),
+            external_id=f"misfit-{n}", properties={},
+        )  # fmt: skip
+    return contact
+
+
+def test_a_warm_lead_past_the_hot_threshold_is_explained_by_its_fit(
+    client, api_client, sales_user, engaged_misfit
+):
+    body = api_client.get(_url(engaged_misfit.id), HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["band"] == "warm" and body["total"] >= 60 and body["fit"] == 0
+    assert body["standing"] == {
+        "warm": 30.0,
+        "hot": 60.0,
+        "fit_floor": 10.0,
+        "points_to_warm": None,
+        "points_to_hot": None,
+        "fit_short": 10.0,
+        "held_by_fit_floor": True,
+        "reasons": ["fit_below_floor"],
+    }
+    assert "fit floor of 10" in body["summary"]
+    client.force_login(sales_user)
+    html = client.get(
+        reverse("portal:lead-detail", args=[engaged_misfit.id]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Warm, not hot" in html and "under the fit floor of 10" in html
+
+
+def test_the_api_names_negative_rules_and_the_gap_to_the_next_band(api_client):
+    contact = ContactFactory(title="学生", job_level="")  # −50
+    ActivityFactory(contact=contact, kind=Activity.Kind.WEBINAR_ATTENDANCE, properties={})
+    body = api_client.get(_url(contact.id), HTTP_ACCEPT_LANGUAGE="ja").json()
+    assert body["band"] == "cold"
+    assert body["negative_rules"] == ["title_student"]
+    assert body["standing"]["points_to_warm"] == pytest.approx(30 - body["total"])
+    assert body["standing"]["reasons"][0] == "below_warm"
+    student = next(c for c in body["breakdown"] if c["rule"] == "title_student")
+    assert student["label"] == "学生" and student["labels"] == {"ja": "学生", "en": "Student"}
+
+
+def test_tiny_contributions_are_grouped_and_points_add_up(client, sales_user):
+    """No "+0.02" line: what is under a point reads "other small signals"."""
+    contact = ContactFactory(title="部長")
+    now = timezone.now()
+    for n, days in enumerate((40, 45)):  # page views a month old: ~0.02 each after decay
+        ActivityFactory(
+            contact=contact, kind=Activity.Kind.PAGE_VIEW, properties={"url": "/blog"},
+            occurred_at=now - dt.timedelta(days=days), external_id=f"old-{n}",
+        )  # fmt: skip
+    client.force_login(sales_user)
+    response = client.get(
+        reverse("portal:lead-detail", args=[contact.id]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    panel = response.context["panel"]
+    small = [line for line in panel.engagement_lines if not line.key]
+    assert len(small) == 1 and small[0].label == "1 other small signal"
+    html = response.content.decode()
+    assert "+0.02" not in html and "before decay and cap" not in html

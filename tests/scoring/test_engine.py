@@ -300,7 +300,7 @@ def test_as_dict_is_json_ready():
     assert json.loads(json.dumps(data)) == data
     assert set(data) == {"total", "fit", "engagement", "band", "breakdown"}
     assert set(data["breakdown"][0]) == {
-        "rule", "label", "category", "hits", "points", "points_raw", "points_decayed",
+        "rule", "label", "labels", "category", "hits", "points", "points_raw", "points_decayed",
     }  # fmt: skip
     assert all(isinstance(row["points_raw"], float) for row in data["breakdown"])
 

@@ -423,3 +423,55 @@ def test_totals_from_sums_agree_with_the_full_score(definition, facts):
         full.engagement,
         full.band,
     )
+
+
+# --- Where a score stands, and points rounded for people --------------------------
+
+hundredths = st.integers(-50_000, 50_000).map(lambda c: c / 100)
+thresholds_st = st.tuples(
+    st.integers(0, 10_000), st.integers(0, 10_000), st.one_of(st.none(), st.integers(-500, 5_000))
+).map(lambda t: Thresholds(warm=min(t[:2]) / 100, hot=max(t[:2]) / 100, fit_floor=t[2]))
+
+
+@FAST
+@given(thresholds_st, hundredths, hundredths)
+def test_a_standing_agrees_with_the_band_and_names_what_is_missing(thresholds, total, fit):
+    standing = thresholds.standing(total, fit)
+    assert standing.band == thresholds.band(total, fit)
+    if standing.to_warm is not None:
+        assert standing.band == "cold"
+        assert thresholds.band(round(total + standing.to_warm, 2), fit) != "cold"
+    if standing.to_hot is not None:
+        assert total < thresholds.hot and standing.to_hot > 0
+        assert round(total + standing.to_hot, 2) == thresholds.hot
+    if standing.band == "hot":
+        assert standing.to_hot is None and standing.fit_short is None
+        assert standing.above_hot >= 0
+    # Held back by the fit floor: only fit can make it hot, and the missing fit does.
+    if standing.held_by_fit_floor:
+        assert standing.band != "hot" and total >= thresholds.hot
+        assert thresholds.band(total, round(fit + standing.fit_short, 2)) == "hot"
+    assert len(standing.reasons) >= 1
+
+
+@FAST
+@given(st.lists(hundredths, max_size=30))
+def test_rounded_parts_add_up_to_the_rounded_total_and_stay_near(values):
+    from scoring.engine import rounded_parts, rounded_total
+
+    shown = rounded_parts(values)
+    assert len(shown) == len(values)
+    assert round(sum(shown) * 10) == round(rounded_total(sum(values)) * 10)
+    for value, part in zip(values, shown, strict=True):
+        assert abs(part - value) < 0.1 + 1e-9
+        assert round(part * 10) == part * 10  # a whole tenth
+
+
+@FAST
+@given(definitions(), lead_facts())
+def test_every_explained_score_lists_its_negative_rules_among_its_reasons(definition, lead):
+    result = score(definition, lead, AT)
+    standing = definition.thresholds.standing(result.total, result.fit)
+    assert standing.band == result.band
+    negatives = {c.rule_key for c in result.breakdown if c.points < 0}
+    assert negatives <= {rule.key for rule in definition.rules if rule.points < 0}

@@ -95,13 +95,16 @@ def test_an_ingested_batch_marks_its_leads_and_sends_one_drain(
     assert len(contacts) == 3
     # One drain for the whole batch, sent when the pending rows were committed.
     assert _drain_callbacks(callbacks) == 1
-    assert drains == [{(pk, None) for pk in contacts} | {(None, account.pk)}]
+    # Every new company is an account to score too (the contacts' as well).
+    companies = set(Company.objects.values_list("id", flat=True))
+    assert drains == [{(pk, None) for pk in contacts} | {(None, pk) for pk in companies}]
+    assert account.pk in companies
 
     assert not PendingRescore.objects.exists()
     version = active_version()
     scores = LeadScore.objects.filter(version=version)
     assert set(scores.exclude(contact=None).values_list("contact", flat=True)) == contacts
-    assert scores.get(contact=None).company == account
+    assert set(scores.filter(contact=None).values_list("company", flat=True)) == companies
     taro = LeadScore.objects.get(contact__email="taro1@sample.co.jp")
     assert (taro.total, taro.band) == (40, "warm")  # two demo requests, capped at 40
 
@@ -136,7 +139,7 @@ def test_intent_signals_mark_their_companies(
     assert LeadScore.objects.get(contact=lead).engagement > 0
     account = LeadScore.objects.get(company=new_company, contact=None)
     assert account.engagement > 0
-    assert not LeadScore.objects.filter(company=company, contact=None).exists()
+    assert LeadScore.objects.get(company=company, contact=None).engagement > 0
 
 
 def test_marking_twice_in_one_transaction_sends_one_drain(
@@ -160,7 +163,7 @@ def test_marking_nothing_sends_nothing(drains, django_capture_on_commit_callback
     assert callbacks == [] and drains == []
 
 
-def test_a_drain_rescores_a_company_that_gained_a_contact_as_a_lead():
+def test_a_company_that_gained_a_contact_keeps_its_account_beside_its_lead():
     company = CompanyFactory()
     ActivityFactory(contact=None, company=company, kind=Activity.Kind.EVENT_VISIT)
     PendingRescore.objects.create(company=company)
@@ -171,7 +174,7 @@ def test_a_drain_rescores_a_company_that_gained_a_contact_as_a_lead():
     ActivityFactory(contact=contact, kind=Activity.Kind.PAGE_VIEW)
     PendingRescore.objects.create(contact=contact)
     assert pending_drain() == 1
-    assert not LeadScore.objects.filter(company=company, contact=None).exists()
+    assert LeadScore.objects.filter(company=company, contact=None).exists()
     assert LeadScore.objects.filter(contact=contact).exists()
     assert not PendingRescore.objects.exists()
 

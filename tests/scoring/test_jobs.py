@@ -99,7 +99,7 @@ def _expected(job: RescoreJob) -> dict[tuple[str, int], object]:
         ("contact", pk): score(definition, facts_for_contact(pk), job.as_of)
         for pk in Contact.objects.values_list("id", flat=True)
     }
-    for pk in Company.objects.filter(contacts__isnull=True).values_list("id", flat=True):
+    for pk in Company.objects.values_list("id", flat=True):  # every company's account
         found["company", pk] = score_account(definition, facts_for_company(pk), job.as_of)
     return found
 
@@ -134,10 +134,11 @@ def _snapshot() -> tuple[list, list, list]:
 
 def test_a_full_rescore_stores_what_the_engine_computes(leads, django_capture_on_commit_callbacks):
     job = _rescore(django_capture_on_commit_callbacks)
-    # 3 contacts in chunks of 2, and the one account.
-    assert (job.status, job.total_chunks, job.done_chunks) == (RescoreJob.Status.DONE, 3, 3)
-    assert job.leads_scored == 4 and job.finished_at is not None
+    # 3 contacts in chunks of 2, and 4 companies' accounts (the leads' 3 and the account).
+    assert (job.status, job.total_chunks, job.done_chunks) == (RescoreJob.Status.DONE, 4, 4)
+    assert job.leads_scored == 7 and job.finished_at is not None
     assert sorted(job.chunks.values_list("target", flat=True)) == [
+        "accounts",
         "accounts",
         "contacts",
         "contacts",
@@ -174,7 +175,7 @@ def test_running_a_chunk_again_changes_nothing(leads):
         assert rescore_chunk_run(chunk_id=chunk.id) == 0
     assert _snapshot() == done
     job.refresh_from_db()
-    assert (job.status, job.done_chunks, job.leads_scored) == (RescoreJob.Status.DONE, 3, 4)
+    assert (job.status, job.done_chunks, job.leads_scored) == (RescoreJob.Status.DONE, 4, 7)
     _assert_scores_match_the_engine(job)
 
 
@@ -200,7 +201,7 @@ def test_a_chunk_that_dies_half_way_leaves_nothing_and_runs_again(leads, monkeyp
     for pk in job.chunks.order_by("id").values_list("id", flat=True):  # the redelivery
         rescore_chunk_run(chunk_id=pk)
     job.refresh_from_db()
-    assert (job.status, job.done_chunks, job.leads_scored) == (RescoreJob.Status.DONE, 3, 4)
+    assert (job.status, job.done_chunks, job.leads_scored) == (RescoreJob.Status.DONE, 4, 7)
     _assert_scores_match_the_engine(job)
     assert BandChange.objects.filter(contact=leads["hot"]).count() == 1
     assert MqlEvent.objects.count() == 1
@@ -304,11 +305,9 @@ def test_a_lead_becomes_an_mql_event_the_first_time_it_is_hot_only(
 # --- Accounts -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("others", [0, 1], ids=["only-account", "with-an-older-account"])
-def test_an_account_loses_its_score_when_its_company_gains_a_contact(
-    django_capture_on_commit_callbacks, others
+def test_a_company_keeps_its_account_score_when_it_gains_a_contact(
+    django_capture_on_commit_callbacks,
 ):
-    older = [CompanyFactory() for _ in range(others)]  # contact-less, lower ids
     company = CompanyFactory()  # fit 0: warm however engaged (the fit floor is 10)
     IntentSignalFactory(company=company, strength=80, observed_at=_ago(2))
     _activity(None, Activity.Kind.DEMO_REQUEST, 2, company=company)
@@ -319,11 +318,11 @@ def test_an_account_loses_its_score_when_its_company_gains_a_contact(
 
     contact = ContactFactory(company=company)
     job = _rescore(django_capture_on_commit_callbacks)
-    assert not LeadScore.objects.filter(company=company, contact=None).exists()
+    again = LeadScore.objects.get(company=company, contact=None)
+    assert (again.total, again.band) == (account.total, account.band)
     # The account's activity and intent carry over to its first contact.
     own = LeadScore.objects.get(contact=contact)
     assert float(own.engagement) == pytest.approx(float(account.engagement), abs=0.011)
-    assert LeadScore.objects.filter(contact=None).count() == len(older)
     _assert_scores_match_the_engine(job)
 
 

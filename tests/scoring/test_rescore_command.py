@@ -49,16 +49,16 @@ def test_rescore_full_queues_a_job_for_the_workers(
     with django_capture_on_commit_callbacks(execute=True):
         out = _rescore("--full")
     job = RescoreJob.objects.get()
-    assert out == f"Queued rescore job {job.pk} (3 chunks) for the Celery workers.\n"
+    assert out == f"Queued rescore job {job.pk} (4 chunks) for the Celery workers.\n"
     job.refresh_from_db()  # the chunks ran once the job was committed
     assert (job.status, job.version, job.leads_scored) == (
         RescoreJob.Status.DONE,
         active_version(),
-        4,
+        7,  # 3 leads and 4 companies' accounts
     )
-    assert LeadScore.objects.count() == 4
+    assert LeadScore.objects.count() == 7
     audit = AuditEntry.objects.get(action=AuditEntry.Action.RESCORED)
-    assert (audit.actor, audit.detail) == (None, {"job": job.pk, "kind": "full", "chunks": 3})
+    assert (audit.actor, audit.detail) == (None, {"job": job.pk, "kind": "full", "chunks": 4})
 
 
 def test_rescore_full_reports_a_job_that_ran_at_once(three_leads_and_an_account, monkeypatch):
@@ -67,8 +67,8 @@ def test_rescore_full_reports_a_job_that_ran_at_once(three_leads_and_an_account,
     monkeypatch.setattr(
         jobs, "_dispatch_chunks", lambda ids: [rescore_chunk.delay(pk) for pk in ids]
     )
-    assert _rescore("--full") == "Rescored 4 leads and accounts under v1 in 3 chunks.\n"
-    assert LeadScore.objects.count() == 4
+    assert _rescore("--full") == "Rescored 7 leads and accounts under v1 in 4 chunks.\n"
+    assert LeadScore.objects.count() == 7
 
 
 def test_rescore_full_with_nothing_to_score_is_done_at_once():

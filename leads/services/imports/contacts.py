@@ -26,7 +26,7 @@ from leads.services.imports.outcome import (
     _outcome,
 )
 from leads.services.imports.rows import _LeadParser, _LeadRow
-from leads.signals import lead_attributes_changed
+from leads.signals import lead_facts_changed
 
 CONTACT_FIELDS = (
     "company_id",
@@ -54,6 +54,7 @@ def _apply_leads(
     if write:
         changed = {id(t): t.company for t in by_group.values() if t.changed}
         _upsert_by_id(Company, list(changed.values()), COMPANY_FIELDS)
+        lead_facts_changed(company_ids={c.pk for c in changed.values() if c.pk is not None})
 
     # Contacts: one per normalised e-mail, the file's rows merged in line order.
     per_email: dict[str, list[int]] = {}
@@ -114,10 +115,7 @@ def _attributes_changed(contacts: list[Contact]) -> None:
     missing = [c.email for c in contacts if c.pk is None]
     for chunk in _chunks(missing):
         ids.update(Contact.objects.filter(email__in=chunk).values_list("id", flat=True))
-    if ids:
-        lead_attributes_changed.send(
-            sender=Contact, contact_ids=frozenset(ids), company_ids=frozenset()
-        )
+    lead_facts_changed(contact_ids=ids)
 
 
 def _parse_leads(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config import background
 from scoring.models import RescoreJob
 from scoring.services import jobs
 
@@ -25,7 +26,8 @@ class Command(BaseCommand):
             scored = jobs.pending_drain_all()
             self.stdout.write(f"Rescored {scored} pending leads under v{version.number}.")
             return
-        job = jobs.rescore_full_start(version=version)
+        with background.inline():  # on the embedded default, report the finished job
+            job = jobs.rescore_full_start(version=version)
         job.refresh_from_db()
         if job.status == RescoreJob.Status.DONE:
             self.stdout.write(
