@@ -28,7 +28,10 @@ def _render(request, page_of, subject, url: str):
     try:
         page = page_of(actor=request.user, before=request.GET.get("before"), subject=subject)
     except selectors.BadCursor:
-        return HttpResponseBadRequest(gettext("That link to older activity is not valid."))
+        return HttpResponseBadRequest(
+            gettext("That link to older activity is not valid."),
+            content_type="text/plain; charset=utf-8",
+        )
     context = timeline_context(page, url=url, continues=request.GET.get("day", ""))
     context["show_contact"] = request.GET.get("show_contact") == "1"
     return render(request, "leads/_timeline.html", context)

@@ -41,6 +41,7 @@ from portal.demo.catalog import (
 )
 from portal.demo.companies import CompanySpec, company_specs
 from portal.demo.datasets import Datasets, datasets_load, datasets_synthetic
+from portal.demo.history import demo_contact_ids, demo_history_replay
 from portal.demo.people import ContactSpec, contact_specs
 
 
@@ -364,6 +365,8 @@ def demo_seed(
     with transaction.atomic():
         IntentSignal.objects.bulk_create(signals, batch_size=BATCH, ignore_conflicts=True)
     clock.lap("intent signals written")
+    replayed = demo_history_replay(now=now, contact_ids=demo_contact_ids())
+    clock.lap(f"score history replayed ({replayed:,} scores)")
     return SeedResult(
         is_skipped=False, is_synthetic=is_synthetic, before=before, after=DemoCounts.now()
     )

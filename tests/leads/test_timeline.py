@@ -108,7 +108,7 @@ def test_a_broken_cursor_is_a_clear_400(client, sales_user, cursor):
     contact = ContactFactory()
     client.force_login(sales_user)
     url = reverse("leads:contact-timeline", args=[contact.id])
-    response = client.get(url, {"before": cursor})
+    response = client.get(url, {"before": cursor}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "not valid" in response.content.decode()
 

@@ -216,9 +216,33 @@ def test_interrupted_run_completes_without_duplicates():
 
 
 def test_seeding_is_set_based(django_assert_max_num_queries):
-    # One query per row would be thousands; batches and stage queries are a few dozen.
-    with django_assert_max_num_queries(120):
+    # One query per row would be thousands; batches and stage queries are a few dozen,
+    # and the score history a handful per replayed day, whatever the number of leads.
+    from django.utils import timezone
+
+    from portal.demo.history import history_moments
+
+    with django_assert_max_num_queries(120 + 12 * len(history_moments(timezone.now()))):
         seed(*SMALL)
+
+
+def test_the_score_history_spreads_mql_moments_over_the_weeks_they_happened_in():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scoring.models import BandChange, MqlEvent
+
+    seed("--companies", "200", "--contacts", "500")
+    now = timezone.now()
+    moments = list(MqlEvent.objects.values_list("became_hot_at", flat=True))
+    assert moments, "the demo has MQLs"
+    assert all(m < now for m in moments)
+    weeks = {(now - m).days // 7 for m in moments}
+    assert len(weeks) >= 4  # not one moment for all
+    recent = sum(1 for m in moments if m >= now - dt.timedelta(days=7))
+    assert 0 < recent < len(moments)
+    assert BandChange.objects.filter(changed_at__lt=now - dt.timedelta(days=14)).exists()
 
 
 def test_same_data_every_time_and_reset_keeps_other_rows():
