@@ -77,4 +77,9 @@ def navigation(request) -> dict:
         for name, label, icon, url in links
     ]
     role_labels = [Role(r).label for r in Role.values if r in roles]
-    return {"nav_items": items, "user_roles": roles, "user_role_labels": role_labels}
+    return {
+        "nav_items": items,
+        "nav_badges": sum(item.badge for item in items),
+        "user_roles": roles,
+        "user_role_labels": role_labels,
+    }
