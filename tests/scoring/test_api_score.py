@@ -170,3 +170,24 @@ def test_tiny_contributions_are_grouped_and_points_add_up(client, sales_user):
     assert len(small) == 1 and small[0].label == "1 other small signal"
     html = response.content.decode()
     assert "+0.02" not in html and "before decay and cap" not in html
+
+
+def test_the_live_explanation_is_the_engines_score(hot_lead, engaged_misfit):
+    """The page's breakdown comes from SQL sums; it must be the pure engine's, rule by rule."""
+    from scoring.engine import score, score_account
+    from scoring.explain import account_score_explain, lead_score_explain
+    from scoring.facts import facts_for_company, facts_for_contact
+    from scoring.services.jobs import definition_of
+
+    for contact in (hot_lead, engaged_misfit):
+        explained = lead_score_explain(contact_id=contact.id)
+        pure = score(definition_of(explained.version), facts_for_contact(contact.id), explained.at)
+        assert (explained.score.total, explained.score.band) == (pure.total, pure.band)
+        assert [(c.rule_key, c.points, c.hits) for c in explained.score.breakdown] == [
+            (c.rule_key, c.points, c.hits) for c in pure.breakdown
+        ]
+    account = account_score_explain(company_id=hot_lead.company_id)
+    pure = score_account(
+        definition_of(account.version), facts_for_company(hot_lead.company_id), account.at
+    )
+    assert (account.score.total, account.score.fit) == (pure.total, pure.fit)
