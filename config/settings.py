@@ -211,6 +211,19 @@ SCORING_CHUNK_SIZE = _int("SCORING_CHUNK_SIZE", 5000, minimum=1)
 SCORING_DRAIN_TASKS = _int("SCORING_DRAIN_TASKS", 2, minimum=1)
 SCORING_DRAIN_CLAIM = _int("SCORING_DRAIN_CLAIM", 500, minimum=1)
 
+# Handoff: the SLA sweep and the intake sweep (which catches MQLs a lost task
+# missed), and the CRM webhook's retries (exponential backoff from this many seconds).
+CELERY_BEAT_SCHEDULE["handoff-sla-sweep"] = {
+    "task": "handoff.tasks.sla_sweep",
+    "schedule": _int("HANDOFF_SLA_SWEEP_SECONDS", 120, minimum=10),
+}
+CELERY_BEAT_SCHEDULE["handoff-intake-sweep"] = {
+    "task": "handoff.tasks.mql_intake",
+    "schedule": _int("HANDOFF_INTAKE_SWEEP_SECONDS", 60, minimum=5),
+}
+WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_BACKOFF_SECONDS = _int("WEBHOOK_BACKOFF_SECONDS", 30, minimum=1)
+
 # SQLite (the embedded default) builds covering indexes without their
 # INCLUDE columns; they only speed PostgreSQL up, so its warning is noise.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -300,6 +313,14 @@ SPECTACULAR_SETTINGS = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- E-mail (notifications) ------------------------------------------------
+# consolemail:// prints mails to the console (development); smtp+tls://user:pass@host:587
+# in production (django-environ's email URL).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# The portal's address, for links in e-mails.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Demo data --------------------------------------------------------------
 DEMO_DATASETS_DIR = Path(

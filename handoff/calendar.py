@@ -48,7 +48,9 @@ class Calendar:
     def __post_init__(self) -> None:
         ZoneInfo(self.zone)  # an unknown zone fails here
         if not self.opens < self.closes:
-            raise ValueError(f"working hours must open before they close: {self.opens}–{self.closes}")
+            raise ValueError(
+                f"working hours must open before they close: {self.opens}–{self.closes}"
+            )
         if not self.weekdays or not self.weekdays <= set(range(7)):
             raise ValueError(f"working weekdays must be some of 0–6: {sorted(self.weekdays)}")
         for month, day in self.closed:

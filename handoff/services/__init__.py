@@ -1,0 +1,1 @@
+"""Writes of the handoff, one function per use case (each owns its transaction)."""

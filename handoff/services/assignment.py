@@ -1,0 +1,259 @@
+"""Who works a cycle: the company's owner, else the first matching routing rule, else a
+weighted round robin over the pool's reps who are in today; nobody available: it waits.
+
+Set-based: a batch of cycles costs a fixed handful of queries whatever its size. The
+round robin is *smooth weighted* (each pick adds every rep's weight to their running
+counter and takes the total from the one picked, the largest), so after any number of
+picks each rep's count is within one of their weighted share. The counters live in the
+reps' rows and are read under a row lock, so two assigners at once continue one fair
+sequence instead of both starting from the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import Role
+from handoff.models import (
+    Absence,
+    AccountOwner,
+    Assignment,
+    AssignmentRule,
+    Cycle,
+    Notification,
+    Pool,
+    RepProfile,
+)
+from handoff.permissions import can_reassign
+from leads.models import Company
+
+Method = Assignment.Method
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    user_id: int | None
+    method: str
+    rule_id: int | None = None
+
+
+def smooth_round_robin(weights: dict[int, int], current: dict[int, int], n: int) -> list[int]:
+    """``n`` picks over reps weighted by ``weights``, advancing ``current`` in place.
+
+    Pure: the nginx smooth weighted round robin. Ties go to the lowest id.
+    """
+    if not weights or n <= 0:
+        return []
+    total = sum(weights.values())
+    order = sorted(weights)
+    picks = []
+    for _pick in range(n):
+        for rep in order:
+            current[rep] = current.get(rep, 0) + weights[rep]
+        chosen = max(order, key=lambda rep: (current[rep], -rep))
+        current[chosen] -= total
+        picks.append(chosen)
+    return picks
+
+
+def _rule_matches(rule: AssignmentRule, company: Company | None) -> bool:
+    if company is None:
+        return False
+    if rule.prefecture and company.prefecture != rule.prefecture:
+        return False
+    if rule.region and company.region != rule.region:
+        return False
+    if rule.industry and company.industry != rule.industry:
+        return False
+    count = company.employee_count
+    if rule.min_employees is not None and (count is None or count < rule.min_employees):
+        return False
+    return not (rule.max_employees is not None and (count is None or count > rule.max_employees))
+
+
+def _available(pool: str, today) -> set[int]:
+    """The pool's reps who take leads and are not away today."""
+    away = set(Absence.objects.filter(day=today).values_list("user_id", flat=True))
+    return set(
+        RepProfile.objects.filter(pool=pool, is_active=True, user__is_active=True)
+        .exclude(user_id__in=away)
+        .values_list("user_id", flat=True)
+    )
+
+
+def _picks(cycles: Sequence[Cycle], pool: str, today) -> dict[int, Pick]:
+    """Who gets each cycle (by cycle id): owner, rule, round robin, or nobody."""
+    available = _available(pool, today)
+    company_ids = {c.company_id for c in cycles if c.company_id}
+    companies = Company.objects.in_bulk(company_ids)
+    owners = dict(
+        AccountOwner.objects.filter(company_id__in=company_ids).values_list("company_id", "user_id")
+    )
+    rules = list(AssignmentRule.objects.filter(pool=pool, is_active=True).order_by("order", "id"))
+    found: dict[int, Pick] = {}
+    rest: list[Cycle] = []
+    for cycle in cycles:
+        owner = owners.get(cycle.company_id)
+        if owner in available:
+            found[cycle.pk] = Pick(owner, Method.COMPANY_OWNER)
+            continue
+        company = companies.get(cycle.company_id)
+        rule = next(
+            (r for r in rules if r.assignee_id in available and _rule_matches(r, company)), None
+        )
+        if rule is not None:
+            found[cycle.pk] = Pick(rule.assignee_id, Method.RULE, rule.pk)
+        else:
+            rest.append(cycle)
+    if rest:
+        # Locked in id order, so concurrent assigners queue here rather than deadlock.
+        reps = list(
+            RepProfile.objects.select_for_update()
+            .filter(user_id__in=available, pool=pool)
+            .order_by("user_id")
+        )
+        if not reps:
+            found.update({c.pk: Pick(None, Method.NONE) for c in rest})
+        else:
+            current = {r.user_id: r.rr_current for r in reps}
+            weights = {r.user_id: r.capacity for r in reps}
+            sequence = smooth_round_robin(weights, current, len(rest))
+            found.update(
+                {
+                    c.pk: Pick(user, Method.ROUND_ROBIN)
+                    for c, user in zip(rest, sequence, strict=True)
+                }
+            )
+            for rep in reps:
+                rep.rr_current = current[rep.user_id]
+            RepProfile.objects.bulk_update(reps, ["rr_current"])
+    return found
+
+
+def _managers() -> list[int]:
+    User = get_user_model()
+    return list(
+        User.objects.filter(is_active=True, groups__name=Role.SALES_MANAGER)
+        .distinct()
+        .values_list("id", flat=True)
+    )
+
+
+def cycles_assign(
+    *,
+    cycles: Sequence[Cycle],
+    pool: str = Pool.INSIDE,
+    to_user=None,
+    by=None,
+    at: datetime | None = None,
+) -> dict[int, int | None]:
+    """Give each cycle an owner in ``pool`` (or ``to_user``), in the caller's transaction.
+
+    Writes the owners with one bulk update, an ``Assignment`` row each and a
+    notification for each new owner; cycles nobody can take wait unassigned, and the
+    managers are told. Returns {cycle id: user id or None}.
+    """
+    if not cycles:
+        return {}
+    at = at or timezone.now()
+    today = timezone.localtime(at, timezone.get_default_timezone()).date()
+    with transaction.atomic():
+        if to_user is not None:
+            picks = {c.pk: Pick(to_user.pk, Method.MANAGER if by else Method.RULE) for c in cycles}
+        else:
+            picks = _picks(cycles, pool, today)
+        field = "owner" if pool == Pool.INSIDE else "field_owner"
+        stamp = "assigned_at" if pool == Pool.INSIDE else "field_assigned_at"
+        for cycle in cycles:
+            pick = picks[cycle.pk]
+            setattr(cycle, f"{field}_id", pick.user_id)
+            setattr(cycle, stamp, at if pick.user_id else None)
+        Cycle.objects.bulk_update(cycles, [field, stamp], batch_size=1000)
+        Assignment.objects.bulk_create(
+            [
+                Assignment(
+                    cycle=c,
+                    pool=pool,
+                    user_id=picks[c.pk].user_id,
+                    method=picks[c.pk].method,
+                    rule_id=picks[c.pk].rule_id,
+                    by=by,
+                    at=at,
+                )
+                for c in cycles
+            ],
+            batch_size=1000,
+        )
+        kind = Notification.Kind.ASSIGNED if pool == Pool.INSIDE else Notification.Kind.HANDED_OVER
+        notes = [
+            Notification(user_id=picks[c.pk].user_id, kind=kind, cycle=c, created_at=at)
+            for c in cycles
+            if picks[c.pk].user_id and (by is None or picks[c.pk].user_id != by.pk)
+        ]
+        waiting = [c for c in cycles if picks[c.pk].user_id is None]
+        if waiting:
+            managers = _managers()
+            notes += [
+                Notification(
+                    user_id=manager,
+                    kind=Notification.Kind.UNASSIGNED,
+                    cycle=c,
+                    created_at=at,
+                    params={"pool": pool},
+                )
+                for c in waiting
+                for manager in managers
+            ]
+            Cycle.objects.filter(pk__in=[c.pk for c in waiting]).update(unassigned_notified_at=at)
+        Notification.objects.bulk_create(notes, batch_size=1000)
+        if notes:
+            from handoff.services.notifications import notifications_email_after_commit
+
+            notifications_email_after_commit()
+    return {pk: pick.user_id for pk, pick in picks.items()}
+
+
+def cycles_reassign(*, actor, cycle_ids: Iterable[int], user_id: int) -> int:
+    """A manager gives cycles (one or many) to a rep; recorded and the rep told.
+
+    The inside owner before SQL, the field owner after. Raises PermissionDenied and
+    ValidationError (the rep does not work in that pool). Returns how many moved.
+    """
+    from handoff.models import INSIDE_STAGES, OPEN_STAGES
+
+    if not can_reassign(actor):
+        raise PermissionDenied(_("Only a manager reassigns leads."))
+    ids = sorted(set(cycle_ids))
+    User = get_user_model()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ValidationError({"user": _("Choose an active rep.")})
+    now = timezone.now()
+    moved = 0
+    with transaction.atomic():
+        cycles = list(Cycle.objects.select_for_update().filter(pk__in=ids, stage__in=OPEN_STAGES))
+        for pool, group in (
+            (Pool.INSIDE, [c for c in cycles if c.stage in INSIDE_STAGES]),
+            (Pool.FIELD, [c for c in cycles if c.stage not in INSIDE_STAGES]),
+        ):
+            if not group:
+                continue
+            profile = RepProfile.objects.filter(user=user, pool=pool).first()
+            if profile is None:
+                raise ValidationError(
+                    {
+                        "user": _("%(user)s does not work in this pool.")
+                        % {"user": user.display_name}
+                    }
+                )
+            cycles_assign(cycles=group, pool=pool, to_user=user, by=actor, at=now)
+            moved += len(group)
+    return moved

@@ -1,0 +1,273 @@
+"""Taking in the leads that became hot: one new cycle per MQL event, assigned at once.
+
+Scoring records an ``MqlEvent`` each time a lead turns hot and says so with its
+``leads_became_hot`` signal; our receiver queues ``handoff.tasks.mql_intake`` after that
+transaction commits, and a beat sweep catches anything a broker outage dropped. Each
+event is picked up once (an ``MqlIntake`` row, in the transaction that acts on it):
+
+* the lead has an open cycle already → nothing new (it is being worked);
+* its last cycle was recycled and its cooling-off has not ended → it waits;
+* else a new cycle: its score and breakdown as they were at that moment, its SLA due
+  times on the organisation's calendar, BANT prefilled from its inquiry forms, an owner.
+
+Set-based: a batch costs a fixed number of queries whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef
+from django.utils import timezone
+
+from handoff.models import (
+    CLOSED_STAGES,
+    Bant,
+    BantSource,
+    BantStatus,
+    Cycle,
+    FormBantField,
+    MqlIntake,
+    Stage,
+    Transition,
+)
+from handoff.services.assignment import cycles_assign
+from handoff.services.calendar import calendar_of, handoff_settings, sla_due
+from handoff.services.lifecycle import score_snapshot
+from leads.models import Activity, Contact
+from scoring.models import MqlEvent
+from scoring.services.jobs import definition_of
+from scoring.services.rescore import Subjects, account_scores_compute, contact_scores_compute
+
+INTAKE_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    events: int
+    cycles: int
+    already_open: int
+    cooling: int
+
+
+def _form_answers(contact_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """{contact: {item: answer}} from each contact's latest inquiry form, by the admins' map."""
+    mapping = dict(FormBantField.objects.values_list("property_name", "item"))
+    if not mapping or not contact_ids:
+        return {}
+    found: dict[int, dict[str, str]] = {}
+    rows = (
+        Activity.objects.filter(contact_id__in=contact_ids, kind=Activity.Kind.FORM_SUBMISSION)
+        .order_by("contact_id", "-occurred_at", "-id")
+        .values_list("contact_id", "properties")
+    )
+    for contact_id, properties in rows.iterator(chunk_size=2000):
+        if contact_id in found or not isinstance(properties, dict):
+            continue
+        answers = {}
+        for name, item in mapping.items():
+            value = properties.get(name)
+            if isinstance(value, str | int | float) and str(value).strip():
+                answers.setdefault(item, str(value).strip()[:200])
+        found[contact_id] = answers
+    return found
+
+
+def _bant_from_form(cycle: Cycle, answers: dict[str, str]) -> Bant:
+    """A form's answers are a lead's own words: partial until a call confirms them."""
+    bant = Bant(cycle=cycle, form_answers=answers)
+    for item in answers:
+        setattr(bant, f"{item}_status", BantStatus.PARTIAL)
+        setattr(bant, f"{item}_source", BantSource.FORM)
+    if "need" in answers:
+        bant.need_notes = answers["need"]
+    return bant
+
+
+def _snapshots(events: Sequence[MqlEvent]) -> dict[int, object]:
+    """The score (with breakdown) of each event's lead at its moment: set-based per moment."""
+    found: dict[int, object] = {}
+    by_moment: dict[tuple[int, datetime, bool], list[MqlEvent]] = {}
+    for event in events:
+        key = (event.version_id, event.became_hot_at, event.contact_id is None)
+        by_moment.setdefault(key, []).append(event)
+    for (_version, at, is_account), group in by_moment.items():
+        definition = definition_of(group[0].version)
+        if is_account:
+            ids = tuple(e.company_id for e in group)
+            scores = account_scores_compute(
+                definition=definition, subjects=Subjects(ids=ids), at=at, breakdown=True
+            )
+            found.update({e.pk: scores.get(e.company_id) for e in group})
+        else:
+            ids = tuple(e.contact_id for e in group)
+            scores = contact_scores_compute(
+                definition=definition, subjects=Subjects(ids=ids), at=at, breakdown=True
+            )
+            found.update({e.pk: scores.get(e.contact_id) for e in group})
+    return found
+
+
+def mql_intake(*, limit: int = INTAKE_BATCH, now: datetime | None = None) -> IntakeResult:
+    """Take in up to ``limit`` MQL events not picked up yet (oldest first)."""
+    for _attempt in range(3):
+        try:
+            return _intake(limit=limit, now=now or timezone.now())
+        except IntegrityError:
+            # A lead got an open cycle meanwhile (raised by hand, or a racing intake):
+            # the next attempt sees it and counts the event as already open.
+            continue
+    return _intake(limit=limit, now=now or timezone.now())
+
+
+def _intake(*, limit: int, now: datetime) -> IntakeResult:
+    with transaction.atomic():
+        picked = MqlIntake.objects.filter(mql_event=OuterRef("pk"))
+        events = list(
+            MqlEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(~Exists(picked))
+            .select_related("version")
+            .order_by("became_hot_at", "id")[:limit]
+        )
+        if not events:
+            return IntakeResult(0, 0, 0, 0)
+        contact_ids = {e.contact_id for e in events if e.contact_id}
+        company_ids = {e.company_id for e in events if e.contact_id is None}
+        open_contacts = set(
+            Cycle.objects.filter(contact_id__in=contact_ids)
+            .exclude(stage__in=CLOSED_STAGES)
+            .values_list("contact_id", flat=True)
+        )
+        open_accounts = set(
+            Cycle.objects.filter(company_id__in=company_ids, contact__isnull=True)
+            .exclude(stage__in=CLOSED_STAGES)
+            .values_list("company_id", flat=True)
+        )
+        cooling = {
+            (contact, company): until
+            for contact, company, until in Cycle.objects.filter(cooling_until__gt=now)
+            .filter(contact_id__in=contact_ids)
+            .values_list("contact_id", "company_id", "cooling_until")
+        }
+        cooling |= {
+            (None, company): until
+            for company, until in Cycle.objects.filter(
+                cooling_until__gt=now, contact__isnull=True, company_id__in=company_ids
+            ).values_list("company_id", "cooling_until")
+        }
+        cooling_contacts = {c for c, _co in cooling if c}
+        cooling_accounts = {co for c, co in cooling if c is None}
+        numbers = dict(
+            Cycle.objects.filter(contact_id__in=contact_ids)
+            .values("contact_id")
+            .annotate(n=Max("number"))
+            .values_list("contact_id", "n")
+        )
+        account_numbers = dict(
+            Cycle.objects.filter(company_id__in=company_ids, contact__isnull=True)
+            .values("company_id")
+            .annotate(n=Max("number"))
+            .values_list("company_id", "n")
+        )
+        companies_of = dict(
+            Contact.objects.filter(pk__in=contact_ids).values_list("id", "company_id")
+        )
+        row = handoff_settings()
+        calendar = calendar_of(row)
+        new_events, intakes = [], []
+        seen: set[tuple[int | None, int | None]] = set()
+        for event in events:
+            subject = (event.contact_id, None if event.contact_id else event.company_id)
+            if event.contact_id:
+                busy = event.contact_id in open_contacts
+                waits = event.contact_id in cooling_contacts
+            else:
+                busy = event.company_id in open_accounts
+                waits = event.company_id in cooling_accounts
+            if busy or subject in seen:
+                intakes.append(
+                    MqlIntake(mql_event=event, outcome=MqlIntake.Outcome.ALREADY_OPEN, at=now)
+                )
+            elif waits:
+                intakes.append(
+                    MqlIntake(mql_event=event, outcome=MqlIntake.Outcome.COOLING, at=now)
+                )
+            else:
+                new_events.append(event)
+                seen.add(subject)
+        snapshots = _snapshots(new_events)
+        answers = _form_answers([e.contact_id for e in new_events if e.contact_id])
+        cycles = []
+        for event in new_events:
+            snapshot = snapshots.get(event.pk)
+            touch_due, qualify_due = sla_due(row, calendar, event.became_hot_at)
+            if event.contact_id:
+                number = numbers.get(event.contact_id, 0) + 1
+                company_id = companies_of.get(event.contact_id)
+            else:
+                number = account_numbers.get(event.company_id, 0) + 1
+                company_id = event.company_id
+            cycles.append(
+                Cycle(
+                    contact_id=event.contact_id,
+                    company_id=company_id,
+                    number=number,
+                    mql_at=event.became_hot_at,
+                    version_id=event.version_id,
+                    score_total=event.total,
+                    score_fit=round(snapshot.fit, 2) if snapshot else None,
+                    score_band="hot",
+                    breakdown=score_snapshot(snapshot) if snapshot else [],
+                    first_touch_due_at=touch_due,
+                    qualify_due_at=qualify_due,
+                )
+            )
+        Cycle.objects.bulk_create(cycles, batch_size=500)
+        Bant.objects.bulk_create(
+            [_bant_from_form(c, answers.get(c.contact_id, {})) for c in cycles], batch_size=500
+        )
+        Transition.objects.bulk_create(
+            [
+                Transition(
+                    cycle=c,
+                    contact_id=c.contact_id,
+                    company_id=c.company_id,
+                    from_stage="",
+                    to_stage=Stage.MQL,
+                    at=c.mql_at,
+                    version_id=c.version_id,
+                    score_total=c.score_total,
+                    score_band="hot",
+                    reason_code="became_hot",
+                )
+                for c in cycles
+            ],
+            batch_size=500,
+        )
+        intakes += [
+            MqlIntake(mql_event=e, outcome=MqlIntake.Outcome.NEW_CYCLE, cycle=c, at=now)
+            for e, c in zip(new_events, cycles, strict=True)
+        ]
+        MqlIntake.objects.bulk_create(intakes, batch_size=500)
+        cycles_assign(cycles=cycles, at=now)
+        outcome = [i.outcome for i in intakes]
+        return IntakeResult(
+            events=len(events),
+            cycles=len(cycles),
+            already_open=outcome.count(MqlIntake.Outcome.ALREADY_OPEN),
+            cooling=outcome.count(MqlIntake.Outcome.COOLING),
+        )
+
+
+def mql_intake_all(*, rounds: int = 1000) -> int:
+    """Take in everything waiting; returns how many new cycles."""
+    total = 0
+    for _round in range(rounds):
+        result = mql_intake()
+        total += result.cycles
+        if result.events < INTAKE_BATCH:
+            break
+    return total
