@@ -83,10 +83,22 @@ def _dispatch_chunks(chunk_ids: Iterable[int]) -> None:
     On the embedded default they run on the background thread, so the page that
     activated a version returns at once and its progress bar shows the run.
     """
+    ids = list(chunk_ids)
+    transaction.on_commit(lambda: _send_chunks(ids))
+
+
+def _send_chunks(ids: list[int]) -> int:
+    """Send one task per chunk; stops at the first the broker refuses. Returns how many went.
+
+    The chunks are committed with their lease: those not sent are re-dispatched
+    by the sweep once it expires, so a broker outage delays the job, never fails it.
+    """
     from scoring.tasks import rescore_chunk
 
-    ids = list(chunk_ids)
-    transaction.on_commit(lambda: [background.send(rescore_chunk, pk) for pk in ids])
+    for sent, pk in enumerate(ids):
+        if not background.send(rescore_chunk, pk):
+            return sent
+    return len(ids)
 
 
 def rescore_full_start(
@@ -271,7 +283,10 @@ class _SendDrain:
 
         tasks = min(settings.SCORING_DRAIN_TASKS, -(-self.marked // settings.SCORING_DRAIN_CLAIM))
         for _task in range(max(1, tasks)):
-            rescore_pending.delay()
+            # The batch is committed: a broker that is down must not turn the
+            # answer into an error. The pending rows stay; the sweep drains them.
+            if not background.deliver(rescore_pending):
+                break
 
 
 def _drain_after_commit(marked: int = 1) -> None:
