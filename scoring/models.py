@@ -168,6 +168,11 @@ class LeadScore(models.Model):
     fit = models.DecimalField(_("fit"), max_digits=9, decimal_places=2)
     engagement = models.DecimalField(_("engagement"), max_digits=9, decimal_places=2)
     band = models.CharField(_("band"), max_length=4, choices=Band.choices)
+    # The band this row had before its last store ("" for a first score). The
+    # store's upsert sets it from the row it updates, under that row's lock, and
+    # returns it: that is the band a BandChange starts from, so two stores of one
+    # lead at once (two jobs, a drain and a chunk) cannot both record one move.
+    previous_band = models.CharField(max_length=4, blank=True, default="", db_default="")
     scored_at = models.DateTimeField(_("scored at"))
     # A contact's running totals, kept by the incremental path: for each
     # behaviour rule, then each intent rule of ``version`` (definition order),

@@ -201,9 +201,7 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
             scored = contact_scores_store(scores=scores, version=version, at=job.as_of).count
         else:
             scores = account_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
-            scored = account_scores_store(
-                subjects=subjects, scores=scores, version=version, at=job.as_of
-            )
+            scored = account_scores_store(scores=scores, version=version, at=job.as_of)
         RescoreChunk.objects.filter(pk=chunk.pk).update(done=True, scored=scored)
         RescoreJob.objects.filter(pk=job.pk).update(
             done_chunks=F("done_chunks") + 1,
@@ -352,7 +350,7 @@ def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:
         if by_company:
             subjects = Subjects(ids=tuple(sorted(by_company)))
             scores = account_scores_compute(definition=definition, subjects=subjects, at=at)
-            scored += account_scores_store(subjects=subjects, scores=scores, version=version, at=at)
+            scored += account_scores_store(scores=scores, version=version, at=at)
     return scored
 
 
