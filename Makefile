@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring worker beat clean system-deps
+.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-faults worker beat clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -62,6 +62,10 @@ bench-ingest: compilemessages
 ## make bench-scoring: full (Celery, chunked) and incremental rescoring on PostgreSQL, beside one SQL statement
 bench-scoring: compilemessages
 	$(PY) benchmarks/bench_scoring.py
+
+## make bench-faults: the injected faults (killed worker, Redis restart, two rescores, dropped connection)
+bench-faults: compilemessages
+	$(PY) benchmarks/bench_faults.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2
