@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages worker beat clean system-deps
+.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages bench-faults worker beat clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -66,6 +66,10 @@ bench-scoring: compilemessages
 ## make bench-pages: the leads pages' p95 and the export on PostgreSQL at 200,000 leads
 bench-pages: compilemessages
 	$(PY) benchmarks/bench_pages.py
+
+## make bench-faults: the injected faults (killed worker, Redis restart, two rescores, dropped connection)
+bench-faults: compilemessages
+	$(PY) benchmarks/bench_faults.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2

@@ -13,6 +13,13 @@ It stops after a second without work and starts again with the next task.
 ``EMBEDDED_BACKGROUND_TASKS=false`` (the test suite) runs sent tasks inline, as
 plain eager Celery does; ``inline()`` does the same for one block (a command that
 reports the result).
+
+``deliver(task, *args)`` is ``task.delay(*args)`` for the sends that follow a commit
+(``send`` uses it too): when the broker cannot be reached it logs a warning and
+returns False instead of raising. The work is in the database already (pending
+rows, a job's chunks, a queued import), so the caller's answer must not change;
+the beat sweeps (``scoring.tasks.rescore_sweep``, ``leads.tasks.import_jobs_sweep``)
+find it again once the broker is back.
 """
 
 from __future__ import annotations
@@ -25,8 +32,14 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections
+from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger(__name__)
+
+# What a send raises when the broker is down or unreachable: kombu turns the
+# transport's connection errors into its OperationalError once its publish
+# retries are spent; a socket error may escape before that.
+BROKER_ERRORS = (BrokerError, OSError)
 
 _IDLE_SECONDS = 1.0
 _queue: queue.Queue = queue.Queue()
@@ -43,17 +56,40 @@ def _in_background() -> bool:
     )
 
 
-def send(task, *args) -> None:
-    """Queue ``task`` with ``args``: to the broker, or to the embedded background thread."""
-    if not _in_background():
+def deliver(task, *args) -> bool:
+    """``task.delay(*args)``; a broker that cannot be reached is logged, not raised.
+
+    Returns whether the task was sent. Only broker errors are caught: in eager
+    mode the task runs here, and its own errors propagate as before.
+    """
+    try:
         task.delay(*args)
-        return
+    except BROKER_ERRORS as exc:
+        logger.warning(
+            "could not send %s%r to the broker (%s: %s); a sweep will find the work again",
+            task.name,
+            args,
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    return True
+
+
+def send(task, *args) -> bool:
+    """Queue ``task`` with ``args``: to the broker, or to the embedded background thread.
+
+    Returns False when the broker could not be reached (logged; see ``deliver``).
+    """
+    if not _in_background():
+        return deliver(task, *args)
     global _worker
     with _lock:
         _queue.put((task, args))
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_run, name="embedded-tasks", daemon=False)
             _worker.start()
+    return True
 
 
 def _run() -> None:

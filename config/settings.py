@@ -9,6 +9,7 @@ lists every variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -192,8 +193,32 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT")
 CELERY_TIMEZONE = "UTC"
+# How often beat sends the sweeps (scoring.tasks.rescore_sweep, leads.tasks.import_jobs_sweep):
+# they send again a chunk whose lease expired (a worker killed mid-chunk, a message
+# the broker lost) and drain pending leads whose drain task never came (the broker
+# was down). Each is two or three small queries when there is nothing to do.
+SCORING_SWEEP_SECONDS = _int("SCORING_SWEEP_SECONDS", 30, minimum=1)
+# A chunk's lease: how long after its dispatch, or a worker's start on it, it is
+# left alone. Sweep interval plus lease bound how long a killed worker stalls a job.
+SCORING_CHUNK_LEASE_SECONDS = _int("SCORING_CHUNK_LEASE_SECONDS", 30, minimum=1)
+# A pending lead younger than this is left to the drain task its batch sent.
+SCORING_PENDING_GRACE_SECONDS = _int("SCORING_PENDING_GRACE_SECONDS", 5, minimum=0)
+# A queued import whose task has not started after this long is sent again.
+IMPORT_REQUEUE_SECONDS = _int("IMPORT_REQUEUE_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # A sweep that waited longer than its interval in the queue (workers were
+    # down) is dropped: the next one does the same work.
+    "rescore-sweep": {
+        "task": "scoring.tasks.rescore_sweep",
+        "schedule": timedelta(seconds=SCORING_SWEEP_SECONDS),
+        "options": {"expires": SCORING_SWEEP_SECONDS},
+    },
+    "import-jobs-sweep": {
+        "task": "leads.tasks.import_jobs_sweep",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
     "purge-finished-import-jobs": {
         "task": "leads.tasks.import_jobs_purge",
         "schedule": crontab(hour=3, minute=17),
@@ -340,18 +365,32 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# Also log to this file (reopened when rotated). Records a command keeps off its
+# user's console (config.log.OPERATORS_ONLY: a failed import's traceback) go only here.
+LOG_FILE = env.str("LOG_FILE", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"one_line_client_errors": {"()": "config.logfilters.OneLineClientErrors"}},
+    "filters": {
+        "console": {"()": "config.log.ConsoleFilter"},
+        "one_line_client_errors": {"()": "config.log.OneLineClientErrors"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["one_line_client_errors"],
+            "filters": ["console", "one_line_client_errors"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+if LOG_FILE:
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": LOG_FILE,
+        "formatter": "plain",
+        "filters": ["one_line_client_errors"],
+    }
+    LOGGING["root"]["handlers"].append("file")

@@ -307,6 +307,13 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     error_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
+    # Why a FAILED job failed, as {"code": ..., "params": {...}}
+    # (leads.services.imports.failure), rendered in the reader's language;
+    # ``message`` holds it in the worker's.
+    failure = models.JSONField(default=dict, blank=True)
+    # When the dry run or the import was last queued: a job still waiting for a
+    # worker long after it (its task was never sent, or lost) is sent again.
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")

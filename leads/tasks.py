@@ -11,6 +11,7 @@ import logging
 
 from celery import shared_task
 
+from config import background
 from leads.models import ImportJob
 from leads.services import imports
 
@@ -45,3 +46,16 @@ def import_jobs_purge() -> int:
     purged = imports.import_jobs_purge()
     logger.info("purged the file content of %d import jobs", purged)
     return purged
+
+
+@shared_task(name="leads.tasks.import_jobs_sweep", acks_late=True)
+def import_jobs_sweep() -> int:
+    """Beat, every minute: send again the dry runs and imports no worker has taken."""
+    tasks = {"check": import_job_check, "commit": import_job_commit}
+    overdue = imports.import_jobs_overdue()
+    for job_id, step in overdue:
+        if not background.deliver(tasks[step], job_id):
+            break
+    if overdue:
+        logger.warning("sent %d import jobs again: %s", len(overdue), overdue)
+    return len(overdue)

@@ -168,6 +168,11 @@ class LeadScore(models.Model):
     fit = models.DecimalField(_("fit"), max_digits=9, decimal_places=2)
     engagement = models.DecimalField(_("engagement"), max_digits=9, decimal_places=2)
     band = models.CharField(_("band"), max_length=4, choices=Band.choices)
+    # The band this row had before its last store ("" for a first score). The
+    # store's upsert sets it from the row it updates, under that row's lock, and
+    # returns it: that is the band a BandChange starts from, so two stores of one
+    # lead at once (two jobs, a drain and a chunk) cannot both record one move.
+    previous_band = models.CharField(max_length=4, blank=True, default="", db_default="")
     scored_at = models.DateTimeField(_("scored at"))
     # A contact's running totals, kept by the incremental path: for each
     # behaviour rule, then each intent rule of ``version`` (definition order),
@@ -269,11 +274,25 @@ class RescoreJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The last time a worker started or finished one of its chunks: while it is
+    # recent the queue is moving, so chunks still waiting in it are not sent again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
 
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One full rescore of a version at a time: two would rescore every
+            # lead twice side by side. A second start racing the first fails here.
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=Q(status__in=["queued", "running"]),
+                name="scoring_one_running_job_per_version",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} rescore of {self.version} ({self.status})"
@@ -298,11 +317,29 @@ class RescoreChunk(models.Model):
     high = models.BigIntegerField()  # inclusive
     done = models.BooleanField(default=False)
     scored = models.PositiveIntegerField(default=0)
+    # The lease: until ``lease_expires_at`` the chunk is in someone's hands, in
+    # the queue after a dispatch or in a worker after a start
+    # (SCORING_CHUNK_LEASE_SECONDS each). A chunk that is running holds its row
+    # locked; one whose lease expired without that lock is sent again by the
+    # sweep (``rescore_sweep``), however long the broker would wait before
+    # redelivering it (its visibility timeout).
+    started_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    deliveries = models.PositiveIntegerField(default=0)  # times a worker started it
+    redispatched = models.PositiveIntegerField(default=0)  # times the sweep sent it again
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["job", "target", "low"], name="scoring_chunk_unique_range"
+            ),
+        ]
+        indexes = [
+            # The sweep: chunks not done whose lease has expired.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(done=False),
+                name="scoring_chunk_open_lease_idx",
             ),
         ]
 
@@ -314,7 +351,8 @@ class PendingRescore(models.Model):
     """A lead or company whose activity changed and awaits incremental rescoring.
 
     Written in the same transaction as the activity (so a crash cannot lose
-    it) and drained by one coalesced task per batch.
+    it) and drained by one coalesced task per batch, or by the sweep when that
+    task could not be sent or was lost.
     """
 
     contact = models.OneToOneField(
@@ -331,6 +369,12 @@ class PendingRescore(models.Model):
     # attributes (a contact may have moved company) ask for that with
     # ``REBUILD`` (the epoch).
     earliest = models.DateTimeField(null=True, blank=True)
+    # The full rescore planned after this row was last marked: it sees every
+    # event the row asks for, so it deletes the row once it has stored the
+    # lead's score. Marking the row again clears this.
+    covered_by = models.ForeignKey(
+        RescoreJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from scoring.models import RescoreChunk
-from scoring.services import jobs
+from scoring.services import jobs, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,27 @@ def rescore_pending() -> int:
 
 @shared_task(name="scoring.tasks.rescore_nightly", acks_late=True)
 def rescore_nightly() -> int | None:
-    """Beat, nightly: rescore everything at today's date, so decay moves leads across bands."""
+    """Beat, nightly: rescore everything at today's date, so decay moves leads across bands.
+
+    A full rescore of the version already running does the same: the nightly
+    run joins it (returns its id) rather than score every lead a second time.
+    """
     version = jobs.active_version()
     if version is None:
         return None
-    return jobs.rescore_full_start(version=version, kind="nightly").pk
+    try:
+        return jobs.rescore_full_start(version=version, kind="nightly").pk
+    except jobs.RescoreRunning as running:
+        logger.info(
+            "a full rescore of v%s is running (job %s); no nightly one started",
+            version.number,
+            running.job.pk,
+        )
+        return running.job.pk
+
+
+@shared_task(name="scoring.tasks.rescore_sweep", acks_late=True)
+def rescore_sweep() -> dict[str, int]:
+    """Beat, every SCORING_SWEEP_SECONDS: send lost chunks again, drain stranded leads."""
+    swept = sweep.rescore_sweep()
+    return {"redispatched": swept.redispatched, "drained": swept.drained}

@@ -96,3 +96,27 @@ def test_activating_a_version_returns_before_the_rescore_ends_then_says_what_mov
     )
     html = progress.content.decode()
     assert "became hot (MQL)" in html and "new → Hot (MQL) 1" in html
+
+
+def _broker_down(*args, **kwargs):
+    from kombu.exceptions import OperationalError
+
+    raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_a_send_the_broker_refuses_is_logged_not_raised(settings, monkeypatch, caplog):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(held_task, "delay", _broker_down)
+    with caplog.at_level("WARNING", logger="config.background"):
+        assert background.send(held_task, "lost") is False
+    assert "could not send tests.test_background.held_task('lost',)" in caplog.text
+    assert "Connection refused" in caplog.text
+
+
+def test_a_task_error_is_not_mistaken_for_the_broker(monkeypatch):
+    def broken(*args):
+        raise ValueError("a bug in the task")
+
+    monkeypatch.setattr(held_task, "delay", broken)
+    with pytest.raises(ValueError):
+        background.deliver(held_task, "bug")

@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.conf import settings
 
-from config.logfilters import OneLineClientErrors
+from config.log import OneLineClientErrors
 
 
 def _record(status: int) -> logging.LogRecord:

@@ -66,33 +66,18 @@ def _require_services() -> None:
     pytest.fail(f"Redis at REDIS_URL does not answer: {problem}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def worker_start(
+    *, queue: str, log_path: Path, nodename: str | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, CeleryWorker]:
+    """Start ``celery -A config worker --pool=solo`` on ``queue``; returns once it answers a ping.
 
-
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, tmp_path_factory):
-    """``celery -A config worker`` in a subprocess, answering pings; stopped at session end.
-
-    Depends on django_db_setup so that it stops before the test database is
-    dropped (a connected worker would block the DROP DATABASE).
+    ``env`` adds to the worker's environment (a broker of the test's own, a
+    shorter lease). The caller stops it (``worker_stop``), or kills it.
     """
-    _require_services()
     from config.celery import app
 
-    # Named after the test database: one queue per pytest process, the same on
-    # every run, so that a killed run leaves nothing that piles up in Redis.
-    queue = f"portal-test.{connection.settings_dict['NAME']}"
-    nodename = f"{queue}@{socket.gethostname()}"
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)  # tasks left by a killed run
-    env = {
+    nodename = nodename or f"{queue}@{socket.gethostname()}"
+    environment = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         # No -Q below: the worker consumes its default queue, so this test also
@@ -100,6 +85,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     command = [
         sys.executable,
@@ -117,26 +103,76 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         "-n",
         nodename,
     ]
-    with log_path.open("wb") as log_file:
+    with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
         )
     worker = CeleryWorker(queue=queue, nodename=nodename, log_path=log_path)
+    own_broker = "CELERY_BROKER_URL" in (env or {})
+    deadline = time.monotonic() + START_TIMEOUT
+
+    def ready() -> bool:
+        if own_broker:  # the control messages would go out through this app's broker
+            time.sleep(0.2)
+            return f"{nodename} ready." in worker.log()
+        return bool(app.control.ping(destination=[nodename], timeout=0.5))
+
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not app.control.ping(destination=[nodename], timeout=0.5):
+        while not ready():
             if process.poll() is not None:
                 pytest.fail(
                     f"the Celery worker exited with status {process.returncode}:\n{worker.log()}"
                 )
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"the Celery worker did not answer a ping within {START_TIMEOUT} s:\n"
-                    f"{worker.log()}"
+                    f"the Celery worker was not ready within {START_TIMEOUT} s:\n{worker.log()}"
                 )
+    except BaseException:
+        worker_stop(process)
+        raise
+    return process, worker
+
+
+def worker_stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def queue_purge(queue: str, broker: str | None = None) -> None:
+    """Drop the tasks a killed run left in ``queue``."""
+    from config.celery import app
+
+    with app.connection_for_write(broker) as conn:
+        conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """``celery -A config worker`` in a subprocess, answering pings; stopped at session end.
+
+    Depends on django_db_setup so that it stops before the test database is
+    dropped (a connected worker would block the DROP DATABASE).
+    """
+    _require_services()
+    # Named after the test database: one queue per pytest process, the same on
+    # every run, so that a killed run leaves nothing that piles up in Redis.
+    queue = f"portal-test.{connection.settings_dict['NAME']}"
+    queue_purge(queue)
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    process, worker = worker_start(queue=queue, log_path=log_path)
+    try:
         yield worker
     finally:
-        _stop(process)
+        worker_stop(process)
 
 
 @pytest.fixture

@@ -86,6 +86,7 @@ def _status_context(job: ImportJob) -> dict:
     has_content = bool(job.content)
     return {
         "job": job,
+        "message": imports.import_job_message(job=job),
         "badge": STATUS_BADGES.get(job.status, "text-bg-secondary"),
         "progress": _progress_context(job) if job.is_running else None,
         "cards": [(str(imports.COUNT_LABELS.get(k, k)), counts.get(k, 0)) for k in keys]

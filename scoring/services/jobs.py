@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
-from django.db.models import F, Max, Min
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Max, Min, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,7 @@ from scoring.engine import Definition
 from scoring.models import (
     AuditEntry,
     DefinitionVersion,
+    LeadScore,
     PendingRescore,
     RescoreChunk,
     RescoreJob,
@@ -83,21 +84,125 @@ def _dispatch_chunks(chunk_ids: Iterable[int]) -> None:
     On the embedded default they run on the background thread, so the page that
     activated a version returns at once and its progress bar shows the run.
     """
+    ids = list(chunk_ids)
+    transaction.on_commit(lambda: _send_chunks(ids))
+
+
+def _send_chunks(ids: list[int]) -> int:
+    """Send one task per chunk; stops at the first the broker refuses. Returns how many went.
+
+    The chunks are committed with their lease: those not sent are re-dispatched
+    by the sweep once it expires, so a broker outage delays the job, never fails it.
+    """
     from scoring.tasks import rescore_chunk
 
-    ids = list(chunk_ids)
-    transaction.on_commit(lambda: [background.send(rescore_chunk, pk) for pk in ids])
+    for sent, pk in enumerate(ids):
+        if not background.send(rescore_chunk, pk):
+            return sent
+    return len(ids)
+
+
+class RescoreRunning(Exception):
+    """A full rescore of this version is queued or running already: no second one starts."""
+
+    def __init__(self, job: RescoreJob) -> None:
+        super().__init__(f"rescore job {job.pk} of version {job.version_id} is {job.status}")
+        self.job = job
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.SCORING_CHUNK_LEASE_SECONDS)
+
+
+def _running_job(version: DefinitionVersion) -> RescoreJob | None:
+    return (
+        RescoreJob.objects.filter(version=version, status__in=RescoreJob.ACTIVE)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _chunks_running(chunks) -> bool:
+    """Whether one of ``chunks`` is being scored right now (PostgreSQL; False elsewhere).
+
+    A running chunk holds its row locked (rescore_chunk_run), and the lock goes
+    with the worker's connection: a worker killed mid-chunk leaves it unlocked.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    ids = list(chunks.values_list("id", flat=True))
+    if not ids:
+        return False
+    table = connection.ops.quote_name(RescoreChunk._meta.db_table)
+    with connection.cursor() as cursor:
+        # KEY SHARE conflicts only with the chunk's FOR UPDATE, and SKIP LOCKED
+        # never waits: fewer rows than asked for means some are held.
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT id FROM {table} WHERE id = ANY(%s) "
+            "FOR KEY SHARE SKIP LOCKED) free",
+            [ids],
+        )
+        return cursor.fetchone()[0] < len(ids)
+
+
+def rescore_job_alive(*, job: RescoreJob, now: datetime | None = None) -> bool:
+    """Whether a queued or running job is still in someone's hands.
+
+    Alive: planned or touched by a worker within the lease, a chunk whose lease
+    has not expired (just sent, or started), or a chunk running right now. A
+    job none of this holds for stalled: its worker was killed or its messages
+    were lost, and nothing but the sweep would ever finish it.
+    """
+    if job.status not in RescoreJob.ACTIVE:
+        return False
+    now = now or timezone.now()
+    since = now - lease()
+    if max(job.created_at, job.heartbeat_at or job.created_at) >= since:
+        return True
+    open_chunks = RescoreChunk.objects.filter(job=job, done=False)
+    if open_chunks.filter(lease_expires_at__gte=now).exists():
+        return True
+    return _chunks_running(open_chunks)
 
 
 def rescore_full_start(
     *, version: DefinitionVersion, actor=None, kind: str = RescoreJob.Kind.FULL
 ) -> RescoreJob:
-    """Plan a full rescore under ``version`` and queue its chunks (after commit)."""
+    """Plan a full rescore under ``version`` and queue its chunks (after commit).
+
+    Raises RescoreRunning while another full rescore of the version is alive;
+    a stalled one (``rescore_job_alive``) is marked failed and replaced. Two
+    starts at once cannot both win: a partial unique index allows one queued or
+    running job per version, and the loser raises RescoreRunning too.
+
+    The pending leads committed before the plan are marked as covered by the
+    job, which deletes their rows once it has stored their scores: ``as_of``
+    is taken after that, so it is later than every event they wait for.
+    """
     size = settings.SCORING_CHUNK_SIZE
     with transaction.atomic():
-        job = RescoreJob.objects.create(
-            version=version, kind=kind, as_of=timezone.now(), created_by=actor
-        )
+        now = timezone.now()
+        current = _running_job(version)
+        if current is not None:
+            if rescore_job_alive(job=current, now=now):
+                raise RescoreRunning(current)
+            logger.warning("rescore job %s stalled; a new full rescore replaces it", current.pk)
+            rescore_job_fail(
+                job_id=current.pk,
+                message=f"stalled: no worker held a chunk for {lease().seconds} s; replaced",
+            )
+        try:
+            with transaction.atomic():  # a savepoint: the unique index refuses a racing twin
+                job = RescoreJob.objects.create(
+                    version=version, kind=kind, as_of=now, created_by=actor
+                )
+        except IntegrityError:
+            twin = _running_job(version)
+            if twin is None:
+                raise
+            raise RescoreRunning(twin) from None
+        PendingRescore.objects.update(covered_by=job)
+        job.as_of = timezone.now()
         chunks = [
             RescoreChunk(job=job, target=Target.CONTACTS, low=low, high=high)
             for low, high in _ranges(Contact, size)
@@ -105,12 +210,24 @@ def rescore_full_start(
             RescoreChunk(job=job, target=Target.ACCOUNTS, low=low, high=high)
             for low, high in _ranges(Company, size)
         ]
+        for chunk in chunks:  # in the queue's hands until then
+            chunk.lease_expires_at = job.as_of + lease()
         RescoreChunk.objects.bulk_create(chunks)
         job.total_chunks = len(chunks)
         job.planned = Contact.objects.count() + Company.objects.count()
         if not chunks:
             job.status, job.finished_at = RescoreJob.Status.DONE, timezone.now()
-        job.save(update_fields=["total_chunks", "planned", "status", "finished_at"])
+        job.save(
+            update_fields=[
+                "as_of",
+                "total_chunks",
+                "planned",
+                "status",
+                "finished_at",
+            ]
+        )
+        if not chunks:
+            PendingRescore.objects.filter(covered_by=job).delete()  # nobody to score
         AuditEntry.objects.create(
             version=version,
             action=AuditEntry.Action.RESCORED,
@@ -155,8 +272,7 @@ def rescore_requested(*, actor, version: DefinitionVersion) -> RescoreJob:
     """A person asks to rescore everything under ``version`` (the rescore button).
 
     Only the active version, by someone allowed, and not while a full rescore
-    of it is queued or running (both would rescore everything). Under a lock
-    on the version, so two clicks at once start one job.
+    of it is alive (both would rescore everything); a stalled one is replaced.
     """
     if not can_rescore(actor):
         raise PermissionDenied(_("Only marketing or an administrator starts a full rescore."))
@@ -164,13 +280,10 @@ def rescore_requested(*, actor, version: DefinitionVersion) -> RescoreJob:
         version = DefinitionVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != DefinitionVersion.Status.ACTIVE:
             raise ValidationError(_("Only the active version can rescore the leads."))
-        running = RescoreJob.objects.filter(
-            version=version,
-            status__in=[RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING],
-        )
-        if running.exists():
-            raise ValidationError(_("A rescore of this version is already running."))
-        return rescore_full_start(version=version, actor=actor)
+        try:
+            return rescore_full_start(version=version, actor=actor)
+        except RescoreRunning:
+            raise ValidationError(_("A rescore of this version is already running.")) from None
 
 
 def _status_shared(version: DefinitionVersion) -> str:
@@ -189,8 +302,32 @@ def _status_shared(version: DefinitionVersion) -> str:
         return cursor.fetchone()[0]
 
 
+def _chunk_start(chunk_id: int) -> None:
+    """Take the chunk's lease for this delivery, in autocommit so the sweep sees it at once.
+
+    Waits while another delivery runs the chunk (it holds the row), then finds
+    it done and changes nothing. The job's heartbeat tells the sweep that its
+    queue is moving.
+    """
+    now = timezone.now()
+    started = RescoreChunk.objects.filter(pk=chunk_id, done=False).update(
+        started_at=now, lease_expires_at=now + lease(), deliveries=F("deliveries") + 1
+    )
+    if started:
+        RescoreJob.objects.filter(chunks=chunk_id, status__in=RescoreJob.ACTIVE).update(
+            heartbeat_at=now
+        )
+
+
 def rescore_chunk_run(*, chunk_id: int) -> int:
-    """Score one chunk; idempotent. Returns how many leads it scored (0 if already done)."""
+    """Score one chunk; idempotent. Returns how many leads it scored (0 if already done).
+
+    Takes the chunk's lease first, then scores it in one transaction holding
+    the chunk's row: a second delivery waits for it and finds it done. The
+    transaction also deletes the pending rows the job covers for the leads it
+    stored; the one that finishes the job deletes its covered company rows.
+    """
+    _chunk_start(chunk_id)
     with transaction.atomic():
         # Only the chunk's own row: FOR UPDATE over the join also locked the
         # job's and the version's rows, and the chunks ran one at a time.
@@ -200,7 +337,7 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
             .get(pk=chunk_id)
         )
         job = chunk.job
-        if chunk.done or job.status in (RescoreJob.Status.DONE, RescoreJob.Status.FAILED):
+        if chunk.done or job.status not in RescoreJob.ACTIVE:
             return 0
         version = job.version
         if _status_shared(version) != DefinitionVersion.Status.ACTIVE:
@@ -215,22 +352,98 @@ def rescore_chunk_run(*, chunk_id: int) -> int:
         subjects = Subjects(low=chunk.low, high=chunk.high)
         if chunk.target == Target.CONTACTS:
             scores = contact_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
-            scored = contact_scores_store(scores=scores, version=version, at=job.as_of).count
+            stored = contact_scores_store(scores=scores, version=version, at=job.as_of)
+            scored = stored.count
+            pending_covered_clear(job=job, subjects=subjects, skipped=stored.skipped)
         else:
             scores = account_scores_compute(definition=definition, subjects=subjects, at=job.as_of)
-            scored = account_scores_store(
-                subjects=subjects, scores=scores, version=version, at=job.as_of
-            )
+            scored = account_scores_store(scores=scores, version=version, at=job.as_of)
+        now = timezone.now()
         RescoreChunk.objects.filter(pk=chunk.pk).update(done=True, scored=scored)
-        RescoreJob.objects.filter(pk=job.pk).update(
+        # Only a job still running counts the chunk: one marked failed meanwhile
+        # (stalled and replaced, superseded) stays failed.
+        RescoreJob.objects.filter(pk=job.pk, status__in=RescoreJob.ACTIVE).update(
             done_chunks=F("done_chunks") + 1,
             leads_scored=F("leads_scored") + scored,
             status=RescoreJob.Status.RUNNING,
+            heartbeat_at=now,
         )
-        RescoreJob.objects.filter(pk=job.pk, done_chunks__gte=F("total_chunks")).update(
-            status=RescoreJob.Status.DONE, finished_at=timezone.now()
-        )
+        finished = RescoreJob.objects.filter(
+            pk=job.pk, status=RescoreJob.Status.RUNNING, done_chunks__gte=F("total_chunks")
+        ).update(status=RescoreJob.Status.DONE, finished_at=now)
+        if finished:
+            pending_covered_clear(job=job, subjects=None)
     return scored
+
+
+_PG_CLEAR_COVERED_CONTACTS = """
+WITH gone AS (
+    DELETE FROM scoring_pendingrescore WHERE id IN (
+        SELECT id FROM scoring_pendingrescore
+        WHERE covered_by_id = %(job)s AND contact_id BETWEEN %(low)s AND %(high)s
+          AND NOT (contact_id = ANY(%(skipped)s::bigint[]))
+        FOR UPDATE SKIP LOCKED)
+    RETURNING contact_id, earliest
+)
+UPDATE scoring_leadscore s SET base_at = NULL, base = NULL FROM gone
+WHERE s.contact_id = gone.contact_id AND gone.earliest <= s.base_at
+"""
+# A company's row also asks for its contacts' running totals to be rebuilt when
+# its events are older than them; those rows are left to the drain, which does
+# that, rather than write here to other chunks' scores.
+_PG_CLEAR_COVERED_COMPANIES = """
+DELETE FROM scoring_pendingrescore WHERE id IN (
+    SELECT p.id FROM scoring_pendingrescore p
+    WHERE p.covered_by_id = %(job)s AND p.company_id IS NOT NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM scoring_leadscore s JOIN {contact} c ON c.id = s.contact_id
+          WHERE c.company_id = p.company_id AND p.earliest <= s.base_at)
+    FOR UPDATE OF p SKIP LOCKED)
+"""
+
+
+def pending_covered_clear(
+    *, job: RescoreJob, subjects: Subjects | None, skipped: Iterable[int] = ()
+) -> None:
+    """Delete the pending rows ``job`` covers and has scored, in the chunk's transaction.
+
+    With ``subjects`` (a contact chunk): the contacts' rows, except ``skipped``
+    ones (a newer score was kept). A lead whose running totals are newer than
+    its row's earliest event gets them cleared, so the next drain rebuilds
+    them, as the row asked. Without (the job's last chunk): the companies'
+    rows. Rows held by a drain or by a batch marking them again are skipped
+    (SKIP LOCKED): the drain deletes them, the batch uncovers them.
+    """
+    skipped = sorted(skipped)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if subjects is not None:
+                params = {"job": job.pk, "low": subjects.low, "high": subjects.high}
+                cursor.execute(_PG_CLEAR_COVERED_CONTACTS, {**params, "skipped": skipped})
+            else:
+                contact = connection.ops.quote_name(Contact._meta.db_table)
+                cursor.execute(_PG_CLEAR_COVERED_COMPANIES.format(contact=contact), {"job": job.pk})
+        return
+    # SQLite: the chunk's transaction holds the database's write lock.
+    covered = PendingRescore.objects.filter(covered_by=job)
+    if subjects is not None:
+        rows = covered.filter(**subjects.filter("contact_id")).exclude(contact_id__in=skipped)
+        gone = list(rows.values_list("id", "contact_id", "earliest"))
+        for _pk, contact_id, earliest in gone:
+            if earliest is not None:
+                LeadScore.objects.filter(contact_id=contact_id, base_at__gte=earliest).update(
+                    base_at=None, base=None
+                )
+        PendingRescore.objects.filter(id__in=[pk for pk, _c, _e in gone]).delete()
+        return
+    rows = covered.filter(company__isnull=False).exclude(
+        Exists(
+            LeadScore.objects.filter(
+                contact__company_id=OuterRef("company_id"), base_at__gte=OuterRef("earliest")
+            )
+        )
+    )
+    rows.delete()
 
 
 def rescore_job_fail(*, job_id: int, message: str) -> None:
@@ -247,7 +460,7 @@ REBUILD = datetime(1970, 1, 1, tzinfo=UTC)
 
 _PENDING_UPSERT = """
 INSERT INTO scoring_pendingrescore ({column}, queued_at, earliest) VALUES {values}
-ON CONFLICT ({column}) DO UPDATE SET earliest = CASE
+ON CONFLICT ({column}) DO UPDATE SET covered_by_id = NULL, earliest = CASE
     WHEN excluded.earliest IS NULL THEN scoring_pendingrescore.earliest
     WHEN scoring_pendingrescore.earliest IS NULL
          OR excluded.earliest < scoring_pendingrescore.earliest THEN excluded.earliest
@@ -300,7 +513,10 @@ class _SendDrain:
 
         tasks = min(settings.SCORING_DRAIN_TASKS, -(-self.marked // settings.SCORING_DRAIN_CLAIM))
         for _task in range(max(1, tasks)):
-            rescore_pending.delay()
+            # The batch is committed: a broker that is down must not turn the
+            # answer into an error. The pending rows stay; the sweep drains them.
+            if not background.deliver(rescore_pending):
+                break
 
 
 def _drain_after_commit(marked: int = 1) -> None:
@@ -366,7 +582,7 @@ def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:
         if by_company:
             subjects = Subjects(ids=tuple(sorted(by_company)))
             scores = account_scores_compute(definition=definition, subjects=subjects, at=at)
-            scored += account_scores_store(subjects=subjects, scores=scores, version=version, at=at)
+            scored += account_scores_store(scores=scores, version=version, at=at)
     return scored
 
 

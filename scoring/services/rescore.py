@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 
 from config.db import server_binding_cursor
 from leads.models import Activity, Company, Contact, IntentSignal
@@ -625,14 +625,33 @@ def _score_row(score: Score, *, version: DefinitionVersion, at: datetime, **subj
     )
 
 
-_SCORE_FIELDS = ["version", "total", "fit", "engagement", "band", "scored_at", "base_at", "base"]
+_SCORE_FIELDS = [
+    "version",
+    "total",
+    "fit",
+    "engagement",
+    "band",
+    "previous_band",
+    "scored_at",
+    "base_at",
+    "base",
+]
+_ACCOUNT_FIELDS = [f for f in _SCORE_FIELDS if f not in ("base_at", "base")]  # no running totals
 
 
 # PostgreSQL: the upsert, the band changes and the new MQL events in one
-# statement over arrays (all CTEs read the scores as they were before it).
-# A stored score of the same version that is newer than this one is kept
-# (a drain ran while a full rescore was on its way): ``skipped`` lists those.
-# Running totals come as one flat array, ``width`` numbers per contact.
+# statement over arrays. A stored score of the same version that is newer than
+# this one is kept (a drain ran while a full rescore was on its way):
+# ``skipped`` lists those. Running totals come as one flat array, ``width``
+# numbers per contact.
+#
+# The band a change starts from is the one of the row this statement actually
+# updated, read under its lock: ``previous_band = scoring_leadscore.band`` in DO
+# UPDATE names the conflicting row as it is once this statement holds it (a
+# concurrent store that committed first included), and RETURNING hands it on.
+# A CTE reading the old scores would see them as they were when the statement
+# began, so two stores of one lead at once (two jobs, a drain and a chunk)
+# both recorded the same change.
 _PG_STORE_CONTACT_SCORES = """
 WITH x AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(totals)s::float8[], %(fits)s::float8[],
@@ -640,29 +659,28 @@ WITH x AS (
            WITH ORDINALITY AS x(id, total, fit, engagement, band, n)
 ), b AS (
     SELECT %(bases)s::float8[] AS arr
-), old AS (
-    SELECT s.contact_id, s.band FROM scoring_leadscore s JOIN x ON x.id = s.contact_id
 ), stored AS (
     INSERT INTO scoring_leadscore (contact_id, company_id, version_id, total, fit, engagement,
-                                   band, scored_at, base_at, base)
+                                   band, previous_band, scored_at, base_at, base)
     SELECT id, NULL, %(version)s, round(total::numeric, 2), round(fit::numeric, 2),
-           round(engagement::numeric, 2), band, %(at)s, {base_at},
+           round(engagement::numeric, 2), band, '', %(at)s, {base_at},
            {base}
-    FROM x, b
+    FROM x, b ORDER BY x.id  -- one lock order: overlapping stores queue, never deadlock
     ON CONFLICT (contact_id) DO UPDATE SET
         version_id = EXCLUDED.version_id, total = EXCLUDED.total, fit = EXCLUDED.fit,
-        engagement = EXCLUDED.engagement, band = EXCLUDED.band, scored_at = EXCLUDED.scored_at,
+        engagement = EXCLUDED.engagement, band = EXCLUDED.band,
+        previous_band = scoring_leadscore.band, scored_at = EXCLUDED.scored_at,
         {base_update}
     WHERE scoring_leadscore.version_id <> EXCLUDED.version_id
        OR scoring_leadscore.scored_at <= EXCLUDED.scored_at
-    RETURNING contact_id
+    RETURNING contact_id, previous_band
 ), changed AS (
     INSERT INTO scoring_bandchange (contact_id, company_id, version_id, from_band, to_band, total,
                                     changed_at)
-    SELECT x.id, NULL, %(version)s, coalesce(old.band, ''), x.band, round(x.total::numeric, 2),
+    SELECT x.id, NULL, %(version)s, stored.previous_band, x.band, round(x.total::numeric, 2),
            %(at)s
-    FROM x JOIN stored ON stored.contact_id = x.id LEFT JOIN old ON old.contact_id = x.id
-    WHERE coalesce(old.band, 'cold') <> x.band
+    FROM x JOIN stored ON stored.contact_id = x.id
+    WHERE coalesce(nullif(stored.previous_band, ''), 'cold') <> x.band
 ), hot AS (
     INSERT INTO scoring_mqlevent (contact_id, version_id, total, became_hot_at)
     SELECT id, %(version)s, round(total::numeric, 2), %(at)s
@@ -747,6 +765,19 @@ def _contact_scores_store_portable(
     at: datetime,
     bases: Mapping[int, Sequence[float]] | None,
 ) -> Stored:
+    # Read and written in one transaction, which on SQLite holds the database's
+    # write lock from its start (IMMEDIATE): no other store runs in between.
+    with transaction.atomic():
+        return _contact_scores_store_locked(scores=scores, version=version, at=at, bases=bases)
+
+
+def _contact_scores_store_locked(
+    *,
+    scores: Mapping[int, Score | Totals],
+    version: DefinitionVersion,
+    at: datetime,
+    bases: Mapping[int, Sequence[float]] | None,
+) -> Stored:
     ids = list(scores)
     previous: dict[int, tuple[str, int, datetime, datetime | None, list[float] | None]] = {}
     for i in range(0, len(ids), 5000):
@@ -765,6 +796,7 @@ def _contact_scores_store_portable(
     rows = []
     for cid, s in scores.items():
         row = _score_row(s, version=version, at=at, contact_id=cid)
+        row.previous_band = previous[cid][0] if cid in previous else ""
         if bases is not None:
             row.base_at, row.base = at, list(bases[cid])
         elif cid in previous and previous[cid][1] == version.pk:
@@ -817,20 +849,92 @@ def _changes_record(
     )
 
 
+# PostgreSQL: the account scores' upsert and their band changes in one
+# statement; the previous band comes from the row updated, under its lock (see
+# _PG_STORE_CONTACT_SCORES). A newer account score of the same version is kept.
+_PG_STORE_ACCOUNT_SCORES = """
+WITH x AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(totals)s::float8[], %(fits)s::float8[],
+                         %(engagements)s::float8[], %(bands)s::text[])
+           AS x(id, total, fit, engagement, band)
+), stored AS (
+    INSERT INTO scoring_leadscore (contact_id, company_id, version_id, total, fit, engagement,
+                                   band, previous_band, scored_at)
+    SELECT NULL, id, %(version)s, round(total::numeric, 2), round(fit::numeric, 2),
+           round(engagement::numeric, 2), band, '', %(at)s
+    FROM x ORDER BY id
+    ON CONFLICT (company_id) DO UPDATE SET
+        version_id = EXCLUDED.version_id, total = EXCLUDED.total, fit = EXCLUDED.fit,
+        engagement = EXCLUDED.engagement, band = EXCLUDED.band,
+        previous_band = scoring_leadscore.band, scored_at = EXCLUDED.scored_at
+    WHERE scoring_leadscore.version_id <> EXCLUDED.version_id
+       OR scoring_leadscore.scored_at <= EXCLUDED.scored_at
+    RETURNING company_id, previous_band
+), changed AS (
+    INSERT INTO scoring_bandchange (contact_id, company_id, version_id, from_band, to_band, total,
+                                    changed_at)
+    SELECT NULL, x.id, %(version)s, stored.previous_band, x.band, round(x.total::numeric, 2),
+           %(at)s
+    FROM x JOIN stored ON stored.company_id = x.id
+    WHERE coalesce(nullif(stored.previous_band, ''), 'cold') <> x.band
+)
+SELECT count(*) FROM stored
+"""
+
+
 def account_scores_store(
     *,
-    subjects: Subjects,
     scores: Mapping[int, Score | Totals],
     version: DefinitionVersion,
     at: datetime,
 ) -> int:
-    """Replace the account scores of the companies in ``subjects``; record band changes."""
-    stale = LeadScore.objects.filter(contact__isnull=True, **subjects.filter("company_id"))
-    previous = dict(stale.values_list("company_id", "band"))
-    stale.delete()
-    LeadScore.objects.bulk_create(
-        [_score_row(s, version=version, at=at, company_id=cid) for cid, s in scores.items()],
-        batch_size=1000,
-    )
-    _changes_record(subject="company_id", previous=previous, scores=scores, version=version, at=at)
-    return len(scores)
+    """Upsert the account scores of the companies in ``scores``; record band changes.
+
+    As for
+    contacts, a newer score of the same version is kept, and the band a change
+    starts from is the one of the row actually updated. Returns how many were stored.
+    """
+    if not scores:
+        return 0
+    if connection.vendor == "postgresql":
+        items = sorted(scores.items())
+        params = {
+            "ids": [cid for cid, _ in items],
+            "totals": [s.total for _, s in items],
+            "fits": [s.fit for _, s in items],
+            "engagements": [s.engagement for _, s in items],
+            "bands": [s.band for _, s in items],
+            "version": version.pk,
+            "at": at,
+        }
+        with server_binding_cursor() as cursor:
+            cursor.execute(_PG_STORE_ACCOUNT_SCORES, params)
+            return cursor.fetchone()[0]
+    with transaction.atomic():  # SQLite: under the database's write lock (see contacts)
+        ids = list(scores)
+        previous = {
+            cid: (band, version_id, scored_at)
+            for cid, band, version_id, scored_at in LeadScore.objects.filter(
+                contact__isnull=True, company_id__in=ids
+            ).values_list("company_id", "band", "version_id", "scored_at")
+        }
+        kept = {
+            cid: s
+            for cid, s in scores.items()
+            if cid not in previous or previous[cid][1] != version.pk or previous[cid][2] <= at
+        }
+        rows = []
+        for cid, s in kept.items():
+            row = _score_row(s, version=version, at=at, company_id=cid)
+            row.previous_band = previous[cid][0] if cid in previous else ""
+            rows.append(row)
+        LeadScore.objects.bulk_create(
+            rows,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["company"],
+            update_fields=_ACCOUNT_FIELDS,
+        )
+        bands = {cid: prev[0] for cid, prev in previous.items()}
+        _changes_record(subject="company_id", previous=bands, scores=kept, version=version, at=at)
+        return len(kept)

@@ -186,3 +186,27 @@ def test_without_an_active_version_pending_leads_wait():
     assert pending_drain() == 0
     assert PendingRescore.objects.filter(contact=contact).exists()
     assert not LeadScore.objects.exists()
+
+
+def test_a_stored_batch_is_accepted_when_the_broker_is_down(
+    api_client, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    """The events are committed before the drain is sent: the answer stays 200."""
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(rescore_pending, "delay", broker_down)
+    with (
+        caplog.at_level("WARNING", logger="config.background"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api_client.post(EVENTS, {"events": [_event(1), _event(2)]}, format="json")
+    assert response.status_code == 200
+    assert response.json()["created"] == 2
+    assert Activity.objects.count() == 2
+    # The leads wait for the sweep; the failure is in the log.
+    assert PendingRescore.objects.filter(contact__isnull=False).count() == 2
+    assert not LeadScore.objects.exists()
+    assert "scoring.tasks.rescore_pending" in caplog.text

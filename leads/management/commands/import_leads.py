@@ -1,18 +1,27 @@
 """python manage.py import_leads FILE [--dry-run] [--kind leads|intent]
 
 Exit status 0 when the file was imported (or, with --dry-run, would import
-cleanly); 1 when the file cannot be read or any row is invalid, in which case
-nothing was written and the problems are listed on stderr.
+cleanly); 1 when the file cannot be read, any row is invalid or the import
+failed (the database connection was lost …), in which case nothing was written
+and stderr says why: the problems, or one line. It speaks the shell's language
+(LANG=ja_JP.UTF-8 or en_US.UTF-8), else the portal's default.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import Error as DatabaseFailure
+from django.utils import translation
 
+from config.log import OPERATORS_ONLY, shell_language
 from leads import csvio
 from leads.services import imports
+
+logger = logging.getLogger(__name__)
 
 MAX_PRINTED = 1000
 
@@ -29,7 +38,12 @@ class Command(BaseCommand):
             "--kind", choices=[csvio.KIND_LEADS, csvio.KIND_INTENT], default=csvio.KIND_LEADS
         )
 
-    def handle(self, *args, file: Path, dry_run: bool, kind: str, **options):
+    def handle(self, *args, **options):
+        language = shell_language([code for code, _name in settings.LANGUAGES])
+        with translation.override(language or settings.LANGUAGE_CODE):
+            self._import(**options)
+
+    def _import(self, *, file: Path, dry_run: bool, kind: str, **options):
         try:
             data = file.read_bytes()
         except OSError as exc:
@@ -44,6 +58,13 @@ class Command(BaseCommand):
             outcome = imports.IMPORTERS[kind](data=data, dry_run=dry_run, on_progress=progress)
         except imports.ImportFileError as exc:
             raise CommandError(f"{file}: {exc.message}") from None
+        except DatabaseFailure as exc:
+            # One line for the user; the traceback for the operators' log
+            # (LOG_FILE), or on the console with --traceback.
+            logger.error("import of %s failed", file, exc_info=True, extra=OPERATORS_ONLY)
+            if options.get("traceback"):
+                raise
+            raise CommandError(f"{file}: {imports.import_failure_of(exc).message()}") from None
 
         self.stdout.write(f"{file}: {outcome.encoding}, {outcome.total_rows:,} rows")
         ignored = [c.header for c in outcome.columns if c.is_ignored]

@@ -25,6 +25,7 @@ Modules, in the order the data flows:
   contacts   the leads import (``leads_import_csv``)
   intent     the intent import (``intent_import_csv``)
   outcome    row errors, notes, their messages and the ImportOutcome
+  failure    why an import failed, in one line (connection lost, refused, a bug)
   jobs       the ImportJob flow and the reads for the import pages
 
 This package re-exports the public names, so callers import from
@@ -35,6 +36,7 @@ from leads.services.imports.cells import job_level_from_title
 from leads.services.imports.columns import ImportFileError, csv_inspect
 from leads.services.imports.companies import COMPANY_FIELDS, WRITE_BATCH
 from leads.services.imports.contacts import CONTACT_FIELDS, leads_import_csv
+from leads.services.imports.failure import ImportFailure, import_failure_of
 from leads.services.imports.intent import intent_import_csv
 from leads.services.imports.jobs import (
     IMPORTERS,
@@ -46,8 +48,10 @@ from leads.services.imports.jobs import (
     import_job_errors,
     import_job_get_for,
     import_job_list_for,
+    import_job_message,
     import_job_preview,
     import_job_queue,
+    import_jobs_overdue,
     import_jobs_purge,
 )
 from leads.services.imports.outcome import (
@@ -75,6 +79,7 @@ __all__ = [
     "MESSAGES",
     "PROGRESS_EVERY",
     "WRITE_BATCH",
+    "ImportFailure",
     "ImportFileError",
     "ImportJobStateError",
     "ImportOutcome",
@@ -83,14 +88,17 @@ __all__ = [
     "RowError",
     "RowNote",
     "csv_inspect",
+    "import_failure_of",
     "import_job_check",
     "import_job_commit",
     "import_job_create",
     "import_job_errors",
     "import_job_get_for",
     "import_job_list_for",
+    "import_job_message",
     "import_job_preview",
     "import_job_queue",
+    "import_jobs_overdue",
     "import_jobs_purge",
     "intent_import_csv",
     "job_level_from_title",

@@ -4,17 +4,20 @@
 header; ``import_job_queue`` marks a job as waiting for the dry run or the
 import (a conditional UPDATE, so a double click queues nothing twice); the
 tasks call ``import_job_check`` and ``import_job_commit``, which claim the job
-with another conditional UPDATE.
+with another conditional UPDATE. ``import_jobs_overdue`` (the beat sweep)
+finds the jobs whose task never came.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connection
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -26,8 +29,11 @@ from leads.models import ImportJob
 from leads.permissions import can_import_leads
 from leads.services.imports.columns import ImportFileError, csv_inspect
 from leads.services.imports.contacts import leads_import_csv
+from leads.services.imports.failure import failure_render, import_failure_of
 from leads.services.imports.intent import intent_import_csv
 from leads.services.imports.outcome import ProgressCallback, message_render
+
+logger = logging.getLogger(__name__)
 
 
 class ImportJobStateError(Exception):
@@ -118,7 +124,15 @@ def import_job_queue(*, actor, job_id: int, step: Literal["check", "commit"]) ->
     queued = (
         ImportJob.objects.filter(pk=job_id, status__in=allowed)
         .exclude(content=b"")
-        .update(status=status, started_at=None, finished_at=None, processed_rows=0, message="")
+        .update(
+            status=status,
+            queued_at=timezone.now(),
+            started_at=None,
+            finished_at=None,
+            processed_rows=0,
+            message="",
+            failure={},
+        )
     )
     if not queued:
         raise ImportJobStateError(job_id)
@@ -154,6 +168,19 @@ def _progress_writer(job_id: int) -> ProgressCallback:
     return write
 
 
+def _drop_broken_connection() -> None:
+    """Close a connection the server dropped, so that the next query opens a new one.
+
+    Django closes it itself when a transaction's rollback fails, but not after
+    a query in autocommit (a progress write); it would stay broken until the
+    end of the task.
+    """
+    if connection.in_atomic_block or connection.connection is None:
+        return
+    if not connection.is_usable():
+        connection.close()
+
+
 def _run_job(job: ImportJob, *, dry_run: bool) -> ImportJob:
     importer = IMPORTERS[job.kind]
     try:
@@ -166,13 +193,22 @@ def _run_job(job: ImportJob, *, dry_run: bool) -> ImportJob:
         )
         return ImportJob.objects.get(pk=job.pk)
     except Exception as exc:
-        # Recorded for the UI, then re-raised for the worker's log: a bug, not bad data.
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            message=gettext("The import failed unexpectedly (%(error)s); nothing was written.")
-            % {"error": type(exc).__name__},
-            finished_at=timezone.now(),
-        )
+        # Recorded for the UI in one line, then re-raised: the worker logs the
+        # traceback for the operators. The import is one transaction, so
+        # nothing was written whatever broke it.
+        failure = import_failure_of(exc)
+        _drop_broken_connection()
+        try:
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.FAILED,
+                message=failure.message(),
+                failure=failure.as_dict(),
+                finished_at=timezone.now(),
+            )
+        except DatabaseError:
+            # The database is still unreachable: the job stays running until the
+            # sweep sends it again after the time limit.
+            logger.exception("could not mark import job %s failed", job.pk)
         raise
     if not outcome.is_valid:
         status = ImportJob.Status.INVALID
@@ -192,6 +228,7 @@ def _run_job(job: ImportJob, *, dry_run: bool) -> ImportJob:
         error_count=outcome.error_count,
         finished_at=timezone.now(),
         message="",
+        failure={},
     )
     return ImportJob.objects.get(pk=job.pk)
 
@@ -221,6 +258,46 @@ def import_job_commit(*, job_id: int) -> ImportJob:
     """
     job = _claim(job_id, ready={ImportJob.Status.CHECKED}, running=ImportJob.Status.IMPORTING)
     return _run_job(job, dry_run=False)
+
+
+def import_jobs_overdue(*, now: datetime | None = None) -> list[tuple[int, str]]:
+    """The queued jobs no worker has taken, to send again: [(job id, "check" | "commit")].
+
+    Waiting longer than IMPORT_REQUEUE_SECONDS since queued (the broker was
+    down when the page sent the task, or lost it), or started longer ago
+    than the hard time limit (the worker died; ``_claim`` lets a new delivery
+    take the job over). Each is marked queued again now, so it is sent at
+    most once per interval; a duplicate delivery finds the job claimed.
+    """
+    now = now or timezone.now()
+    steps = {ImportJob.Status.CHECKING: "check", ImportJob.Status.IMPORTING: "commit"}
+    queued_long_ago = Q(queued_at__isnull=True) | Q(
+        queued_at__lt=now - timedelta(seconds=settings.IMPORT_REQUEUE_SECONDS)
+    )
+    not_taken = Q(started_at__isnull=True) | Q(
+        started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    )
+    overdue = []
+    for pk, status in (
+        ImportJob.objects.filter(queued_long_ago, not_taken, status__in=list(steps))
+        .exclude(content=b"")
+        .values_list("id", "status")
+    ):
+        # Conditional: a worker that claimed the job meanwhile keeps it.
+        resent = ImportJob.objects.filter(queued_long_ago, not_taken, pk=pk, status=status).update(
+            queued_at=now
+        )
+        if resent:
+            overdue.append((pk, steps[status]))
+    return overdue
+
+
+def import_job_message(*, job: ImportJob) -> str:
+    """The job's message in the active language (a failure is stored as a code)."""
+    failure = job.failure or {}
+    if failure.get("code"):
+        return failure_render(failure["code"], failure.get("params") or {}, job.message)
+    return job.message
 
 
 def import_jobs_purge(*, older_than: timedelta = timedelta(days=30)) -> int:

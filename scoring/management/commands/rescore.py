@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from config import background
 from scoring.models import RescoreJob
@@ -26,8 +27,23 @@ class Command(BaseCommand):
             scored = jobs.pending_drain_all()
             self.stdout.write(f"Rescored {scored} pending leads under v{version.number}.")
             return
-        with background.inline():  # on the embedded default, report the finished job
-            job = jobs.rescore_full_start(version=version)
+        try:
+            with background.inline():  # on the embedded default, report the finished job
+                job = jobs.rescore_full_start(version=version)
+        except jobs.RescoreRunning as running:
+            job = running.job
+            raise CommandError(
+                gettext(
+                    "A full rescore of v%(version)s is already running (job %(job)s, "
+                    "%(done)s of %(total)s chunks done); no second one was started."
+                )
+                % {
+                    "version": version.number,
+                    "job": job.pk,
+                    "done": job.done_chunks,
+                    "total": job.total_chunks,
+                }
+            ) from None
         job.refresh_from_db()
         if job.status == RescoreJob.Status.DONE:
             self.stdout.write(
