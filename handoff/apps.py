@@ -6,3 +6,6 @@ class HandoffConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "handoff"
     verbose_name = _("Handoff")
+
+    def ready(self) -> None:
+        from handoff import permissions, receivers  # noqa: F401  (registers rules and receivers)

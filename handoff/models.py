@@ -243,10 +243,9 @@ class RepProfile(models.Model):
     capacity = models.PositiveSmallIntegerField(
         _("capacity (weight)"), default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
-    # Smooth weighted round robin: each pick adds every active rep's weight to its
-    # ``rr_current`` and takes the total from the rep picked, the largest. Kept in the
-    # row, under a lock, so concurrent assigners continue one fair sequence.
-    rr_current = models.IntegerField(default=0)
+    # Leads given by the round robin (its rotation), read and written under a row lock
+    # so concurrent assigners continue one fair sequence (services.assignment).
+    rr_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["pool", "user__username"]

@@ -226,27 +226,39 @@ class BandChange(models.Model):
 
 
 class MqlEvent(models.Model):
-    """The moment a lead first became hot; ``handoff`` picks these up."""
+    """A moment a lead (or an account nobody there has talked to yet) turned hot.
 
-    contact = models.OneToOneField(
-        "leads.Contact", on_delete=models.CASCADE, related_name="mql_event"
+    One row each time its band moves into hot, so a lead that cools down and comes back
+    has a new event; ``handoff`` picks each up once (its own ``MqlIntake`` table).
+    """
+
+    contact = models.ForeignKey(
+        "leads.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="mql_events"
+    )
+    # Set for an account's event only (a contact's company is the contact's).
+    company = models.ForeignKey(
+        "leads.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     version = models.ForeignKey(DefinitionVersion, on_delete=models.PROTECT, related_name="+")
     total = models.DecimalField(max_digits=9, decimal_places=2)
     became_hot_at = models.DateTimeField()
-    picked_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(
-                fields=["became_hot_at"],
-                condition=Q(picked_up_at__isnull=True),
-                name="scoring_mql_unpicked_idx",
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False) | Q(company__isnull=False),
+                name="scoring_mql_has_subject",
             ),
+        ]
+        indexes = [
+            # A lead's history; reports by time.
+            models.Index(fields=["contact", "became_hot_at"], name="scoring_mql_contact_idx"),
+            models.Index(fields=["became_hot_at"], name="scoring_mql_time_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"MQL {self.contact_id} @ {self.became_hot_at:%Y-%m-%d %H:%M}"
+        subject = self.contact_id or f"account {self.company_id}"
+        return f"MQL {subject} @ {self.became_hot_at:%Y-%m-%d %H:%M}"
 
 
 class RescoreJob(models.Model):

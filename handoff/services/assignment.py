@@ -2,11 +2,12 @@
 weighted round robin over the pool's reps who are in today; nobody available: it waits.
 
 Set-based: a batch of cycles costs a fixed handful of queries whatever its size. The
-round robin is *smooth weighted* (each pick adds every rep's weight to their running
-counter and takes the total from the one picked, the largest), so after any number of
-picks each rep's count is within one of their weighted share. The counters live in the
-reps' rows and are read under a row lock, so two assigners at once continue one fair
-sequence instead of both starting from the same state.
+round robin is Balinski and Young's *quota method*: the next lead goes to the rep with
+the largest weight / (count + 1) among those still under their upper quota, so after
+any number of leads every rep's count is within one of their weighted share (a
+hypothesis test checks it; the nginx smooth round robin we tried first is not). The
+counts live in the reps' rows and are read under a row lock, so two assigners at once
+continue one fair sequence instead of both starting from the same state.
 """
 
 from __future__ import annotations
@@ -45,21 +46,35 @@ class Pick:
     rule_id: int | None = None
 
 
-def smooth_round_robin(weights: dict[int, int], current: dict[int, int], n: int) -> list[int]:
-    """``n`` picks over reps weighted by ``weights``, advancing ``current`` in place.
+def quota_round_robin(weights: dict[int, int], counts: dict[int, int], n: int) -> list[int]:
+    """``n`` picks over reps weighted by ``weights``, advancing ``counts`` in place. Pure.
 
-    Pure: the nginx smooth weighted round robin. Ties go to the lowest id.
+    A rep is eligible while count < (picks so far + 1) × weight / total weight (their
+    upper quota); of those the largest weight / (count + 1) wins, ties to the lowest id.
+    A rep back from an absence starts at their lower quota, so they do not take every
+    lead until they have caught up.
     """
     if not weights or n <= 0:
         return []
-    total = sum(weights.values())
     order = sorted(weights)
+    total_weight = sum(weights.values())
+    done = sum(counts.get(r, 0) for r in order)
+    for rep in order:  # catch-up bounded: nobody starts below their lower quota
+        floor = done * weights[rep] // total_weight
+        if counts.get(rep, 0) < floor:
+            done += floor - counts.get(rep, 0)
+            counts[rep] = floor
     picks = []
     for _pick in range(n):
+        done += 1
+        chosen, best = order[0], -1.0
         for rep in order:
-            current[rep] = current.get(rep, 0) + weights[rep]
-        chosen = max(order, key=lambda rep: (current[rep], -rep))
-        current[chosen] -= total
+            count = counts.get(rep, 0)
+            if count * total_weight < done * weights[rep]:
+                priority = weights[rep] / (count + 1)
+                if priority > best:
+                    chosen, best = rep, priority
+        counts[chosen] = counts.get(chosen, 0) + 1
         picks.append(chosen)
     return picks
 
@@ -123,9 +138,9 @@ def _picks(cycles: Sequence[Cycle], pool: str, today) -> dict[int, Pick]:
         if not reps:
             found.update({c.pk: Pick(None, Method.NONE) for c in rest})
         else:
-            current = {r.user_id: r.rr_current for r in reps}
+            counts = {r.user_id: r.rr_count for r in reps}
             weights = {r.user_id: r.capacity for r in reps}
-            sequence = smooth_round_robin(weights, current, len(rest))
+            sequence = quota_round_robin(weights, counts, len(rest))
             found.update(
                 {
                     c.pk: Pick(user, Method.ROUND_ROBIN)
@@ -133,8 +148,8 @@ def _picks(cycles: Sequence[Cycle], pool: str, today) -> dict[int, Pick]:
                 }
             )
             for rep in reps:
-                rep.rr_current = current[rep.user_id]
-            RepProfile.objects.bulk_update(reps, ["rr_current"])
+                rep.rr_count = counts[rep.user_id]
+            RepProfile.objects.bulk_update(reps, ["rr_count"])
     return found
 
 

@@ -45,6 +45,7 @@ from scoring.engine import (
 )
 from scoring.facts import COMPANY_FIELDS, CONTACT_FIELDS, attributes_of
 from scoring.models import BandChange, DefinitionVersion, LeadScore, MqlEvent
+from scoring.signals import mql_events_recorded
 
 Sums = dict[str, tuple[int, float]]
 
@@ -682,10 +683,12 @@ WITH x AS (
     FROM x JOIN stored ON stored.contact_id = x.id
     WHERE coalesce(nullif(stored.previous_band, ''), 'cold') <> x.band
 ), hot AS (
-    INSERT INTO scoring_mqlevent (contact_id, version_id, total, became_hot_at)
-    SELECT id, %(version)s, round(total::numeric, 2), %(at)s
-    FROM x JOIN stored ON stored.contact_id = x.id WHERE band = 'hot'
-    ON CONFLICT (contact_id) DO NOTHING
+    -- Each time a lead turns hot: from the band of the row actually updated, so two
+    -- stores at once record it once (the second starts from the first's "hot").
+    INSERT INTO scoring_mqlevent (contact_id, company_id, version_id, total, became_hot_at)
+    SELECT id, NULL, %(version)s, round(total::numeric, 2), %(at)s
+    FROM x JOIN stored ON stored.contact_id = x.id
+    WHERE x.band = 'hot' AND stored.previous_band <> 'hot'
 )
 SELECT (SELECT count(*) FROM stored),
        ARRAY(SELECT id FROM x WHERE id NOT IN (SELECT contact_id FROM stored) ORDER BY id)
@@ -754,7 +757,8 @@ def contact_scores_store(
         with server_binding_cursor() as cursor:
             cursor.execute(_PG_STORE_CONTACT_SCORES.format(**parts), params)
             count, skipped = cursor.fetchone()
-            return Stored(count, list(skipped))
+        _hot_stored(scores)
+        return Stored(count, list(skipped))
     return _contact_scores_store_portable(scores=scores, version=version, at=at, bases=bases)
 
 
@@ -811,16 +815,34 @@ def _contact_scores_store_locked(
     )
     bands = {cid: prev[0] for cid, prev in previous.items()}
     _changes_record(subject="contact_id", previous=bands, scores=scores, version=version, at=at)
+    _mql_record(subject="contact_id", previous=bands, scores=scores, version=version, at=at)
+    _hot_stored(scores)
+    return Stored(len(scores), sorted(newer))
+
+
+def _hot_stored(scores: Mapping[int, Score | Totals]) -> None:
+    """Tell listeners (handoff) that MQL events may be waiting: hot scores were stored."""
+    if any(s.band == "hot" for s in scores.values()):
+        mql_events_recorded.send(sender=__name__)
+
+
+def _mql_record(
+    *,
+    subject: str,
+    previous: Mapping[int, str],
+    scores: Mapping[int, Score | Totals],
+    version: DefinitionVersion,
+    at: datetime,
+) -> None:
+    """An MqlEvent per subject that turned hot (it was not hot before, or had no score)."""
     MqlEvent.objects.bulk_create(
         [
-            MqlEvent(contact_id=cid, version=version, total=_cents(s.total), became_hot_at=at)
-            for cid, s in scores.items()
-            if s.band == "hot"
+            MqlEvent(**{subject: pk}, version=version, total=_cents(s.total), became_hot_at=at)
+            for pk, s in scores.items()
+            if s.band == "hot" and previous.get(pk, "") != "hot"
         ],
         batch_size=1000,
-        ignore_conflicts=True,  # only the first time a lead becomes hot
     )
-    return Stored(len(scores), sorted(newer))
 
 
 def _changes_record(
@@ -877,6 +899,14 @@ WITH x AS (
            %(at)s
     FROM x JOIN stored ON stored.company_id = x.id
     WHERE coalesce(nullif(stored.previous_band, ''), 'cold') <> x.band
+), hot AS (
+    -- An account turning hot is an MQL only while nobody there is a contact yet:
+    -- then it is an account to prospect (a contact's own score makes its MQLs).
+    INSERT INTO scoring_mqlevent (contact_id, company_id, version_id, total, became_hot_at)
+    SELECT NULL, x.id, %(version)s, round(x.total::numeric, 2), %(at)s
+    FROM x JOIN stored ON stored.company_id = x.id
+    WHERE x.band = 'hot' AND stored.previous_band <> 'hot'
+      AND NOT EXISTS (SELECT 1 FROM leads_contact c WHERE c.company_id = x.id)
 )
 SELECT count(*) FROM stored
 """
@@ -909,7 +939,9 @@ def account_scores_store(
         }
         with server_binding_cursor() as cursor:
             cursor.execute(_PG_STORE_ACCOUNT_SCORES, params)
-            return cursor.fetchone()[0]
+            stored = cursor.fetchone()[0]
+        _hot_stored(scores)
+        return stored
     with transaction.atomic():  # SQLite: under the database's write lock (see contacts)
         ids = list(scores)
         previous = {
@@ -937,4 +969,10 @@ def account_scores_store(
         )
         bands = {cid: prev[0] for cid, prev in previous.items()}
         _changes_record(subject="company_id", previous=bands, scores=kept, version=version, at=at)
+        with_contacts = set(
+            Contact.objects.filter(company_id__in=list(kept)).values_list("company_id", flat=True)
+        )
+        prospects = {cid: s for cid, s in kept.items() if cid not in with_contacts}
+        _mql_record(subject="company_id", previous=bands, scores=prospects, version=version, at=at)
+        _hot_stored(kept)
         return len(kept)

@@ -18,7 +18,7 @@ from handoff.models import (
     Pool,
     Stage,
 )
-from handoff.services.assignment import cycles_assign, cycles_reassign, smooth_round_robin
+from handoff.services.assignment import cycles_assign, cycles_reassign, quota_round_robin
 from tests.factories import CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 @given(st.lists(st.integers(1, 10), min_size=1, max_size=8), st.integers(1, 300))
 def test_round_robin_counts_stay_within_one_of_the_weighted_share(weights, n):
     reps = {i + 1: w for i, w in enumerate(weights)}
-    picks = smooth_round_robin(reps, {}, n)
+    picks = quota_round_robin(reps, {}, n)
     total = sum(weights)
     for prefix in range(1, n + 1):
         counts = {r: 0 for r in reps}

@@ -282,7 +282,7 @@ def test_band_changes_are_recorded_with_their_version_and_time(
     ) == [("cold", "hot", looser.pk)]
 
 
-def test_a_lead_becomes_an_mql_event_the_first_time_it_is_hot_only(
+def test_an_mql_event_is_recorded_each_time_a_lead_turns_hot(
     leads, django_capture_on_commit_callbacks
 ):
     v1 = active_version()
@@ -290,16 +290,34 @@ def test_a_lead_becomes_an_mql_event_the_first_time_it_is_hot_only(
     event = MqlEvent.objects.get()
     assert (event.contact, event.version, event.became_hot_at) == (leads["hot"], v1, first.as_of)
     assert event.total == LeadScore.objects.get(contact=leads["hot"]).total
-    assert event.picked_up_at is None
 
     _rescore(django_capture_on_commit_callbacks)  # still hot: no second event
+    assert MqlEvent.objects.count() == 1
     _activate(hot=1000)
-    _rescore(django_capture_on_commit_callbacks)  # cold again…
-    _activate()
-    _rescore(django_capture_on_commit_callbacks)  # …and hot again: still the first event
-    assert list(MqlEvent.objects.values_list("contact", "version", "became_hot_at")) == [
-        (leads["hot"].pk, v1.pk, first.as_of)
+    _rescore(django_capture_on_commit_callbacks)  # not hot any more…
+    v3 = _activate()
+    again = _rescore(django_capture_on_commit_callbacks)  # …and hot again: a new event
+    assert list(
+        MqlEvent.objects.order_by("id").values_list("contact", "version", "became_hot_at")
+    ) == [
+        (leads["hot"].pk, v1.pk, first.as_of),
+        (leads["hot"].pk, v3.pk, again.as_of),
     ]
+
+
+def test_an_account_nobody_there_knows_turning_hot_is_an_mql_event(
+    django_capture_on_commit_callbacks,
+):
+    prospect = CompanyFactory(employee_count=1200, industry="E")  # fit 25
+    known = CompanyFactory(employee_count=1200, industry="E")
+    ContactFactory(company=known, title="担当", job_level="")
+    for company in (prospect, known):
+        IntentSignalFactory(company=company, strength=80, observed_at=_ago(1))
+        _activity(None, Activity.Kind.DEMO_REQUEST, 1, company=company)  # 25 + 40 + 10 ≥ 60
+    _rescore(django_capture_on_commit_callbacks)
+    assert LeadScore.objects.get(company=known, contact=None).band == "hot"
+    events = list(MqlEvent.objects.filter(contact=None).values_list("company", flat=True))
+    assert events == [prospect.pk]
 
 
 # --- Accounts -------------------------------------------------------------------------
