@@ -23,8 +23,9 @@ logger = logging.getLogger(__name__)
     max_retries=5,
 )
 def mql_intake() -> int:
-    """Take in the leads that became hot (queued after each scoring drain; beat sweeps too)."""
-    return intake.mql_intake_all()
+    """Take in the leads that became hot (queued after each scoring drain; beat sweeps too),
+    and those still hot when their cooling-off ended."""
+    return intake.mql_intake_all() + intake.cooled_leads_intake()
 
 
 @shared_task(name="handoff.tasks.sla_sweep", acks_late=True)

@@ -271,3 +271,51 @@ def mql_intake_all(*, rounds: int = 1000) -> int:
         if result.events < INTAKE_BATCH:
             break
     return total
+
+
+def cooled_leads_intake(*, now: datetime | None = None, limit: int = INTAKE_BATCH) -> int:
+    """Leads still hot when their cooling-off ends come back as a new cycle (once).
+
+    A lead recycled while hot never *turns* hot again, so no MQL event would bring it
+    back. The sweep finds the contacts whose latest cycle was recycled, whose cooling-off
+    is over and whose score is hot now, and opens their next cycle. Returns how many.
+    """
+    from django.db.models import Subquery
+
+    from scoring.models import LeadScore
+
+    now = now or timezone.now()
+    latest = Cycle.objects.filter(contact_id=OuterRef("contact_id")).order_by("-number")
+    candidates = list(
+        Cycle.objects.filter(
+            stage=Stage.RECYCLED,
+            cooling_until__lte=now,
+            contact__isnull=False,
+            contact__score__band="hot",
+        )
+        .filter(pk=Subquery(latest.values("pk")[:1]))
+        .values_list("contact_id", flat=True)[:limit]
+    )
+    if not candidates:
+        return 0
+    scores = {
+        s.contact_id: s
+        for s in LeadScore.objects.filter(contact_id__in=candidates).select_related("version")
+    }
+    with transaction.atomic():
+        events = MqlEvent.objects.bulk_create(
+            [
+                MqlEvent(
+                    contact_id=cid,
+                    version=scores[cid].version,
+                    total=scores[cid].total,
+                    became_hot_at=now,
+                )
+                for cid in candidates
+            ]
+        )
+    result = mql_intake(now=now)
+    Cycle.objects.filter(contact_id__in=candidates, mql_at=now, origin=Cycle.Origin.SCORE).update(
+        origin=Cycle.Origin.COOLED
+    )
+    return min(result.cycles, len(events))

@@ -128,3 +128,24 @@ def test_intake_of_a_batch_is_set_based(make_rep, django_assert_max_num_queries)
     with django_assert_max_num_queries(45):
         assert mql_intake().cycles == 40
     assert Cycle.objects.filter(owner__isnull=False).count() == 40
+
+
+def test_a_lead_still_hot_when_its_cooling_off_ends_comes_back_once(make_cycle):
+    from handoff.services.intake import cooled_leads_intake
+    from scoring.models import LeadScore
+
+    lead = ContactFactory()
+    version = DefinitionVersion.objects.get(status="active")
+    LeadScore.objects.create(
+        contact=lead, version=version, total=80, fit=20, engagement=60, band="hot",
+        scored_at=timezone.now(),
+    )  # fmt: skip
+    first = make_cycle(contact=lead)
+    cycle_transition(cycle_id=first.pk, to_stage=Stage.RECYCLED)
+    first.refresh_from_db()
+    assert cooled_leads_intake(now=first.cooling_until - dt.timedelta(hours=1)) == 0
+    after = first.cooling_until + dt.timedelta(hours=1)
+    assert cooled_leads_intake(now=after) == 1
+    again = Cycle.objects.get(contact=lead, number=2)
+    assert (again.origin, again.stage) == ("cooled", Stage.MQL)
+    assert cooled_leads_intake(now=after + dt.timedelta(days=1)) == 0  # once
