@@ -87,28 +87,107 @@ def _bant_from_form(cycle: Cycle, answers: dict[str, str]) -> Bant:
     return bant
 
 
-def _snapshots(events: Sequence[MqlEvent]) -> dict[int, object]:
-    """The score (with breakdown) of each event's lead at its moment: set-based per moment."""
-    found: dict[int, object] = {}
-    by_moment: dict[tuple[int, datetime, bool], list[MqlEvent]] = {}
-    for event in events:
-        key = (event.version_id, event.became_hot_at, event.contact_id is None)
-        by_moment.setdefault(key, []).append(event)
-    for (_version, at, is_account), group in by_moment.items():
-        definition = definition_of(group[0].version)
-        if is_account:
-            ids = tuple(e.company_id for e in group)
-            scores = account_scores_compute(
-                definition=definition, subjects=Subjects(ids=ids), at=at, breakdown=True
-            )
-            found.update({e.pk: scores.get(e.company_id) for e in group})
-        else:
-            ids = tuple(e.contact_id for e in group)
-            scores = contact_scores_compute(
-                definition=definition, subjects=Subjects(ids=ids), at=at, breakdown=True
-            )
-            found.update({e.pk: scores.get(e.contact_id) for e in group})
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A lead to open a cycle for: who, since when, under which version, its total."""
+
+    contact_id: int | None
+    company_id: int | None  # the account's, for an account entry
+    at: datetime
+    version: object  # a DefinitionVersion
+    total: object  # Decimal
+    origin: str = Cycle.Origin.SCORE
+    reason: str = "became_hot"
+
+
+def _snapshots(entries: Sequence[_Entry]) -> list[object | None]:
+    """Each entry's score (with breakdown) at its moment: set-based, one compute per moment."""
+    found: list[object | None] = [None] * len(entries)
+    groups: dict[tuple[int, datetime, bool], list[int]] = {}
+    for n, entry in enumerate(entries):
+        groups.setdefault((entry.version.pk, entry.at, entry.contact_id is None), []).append(n)
+    for (_version, at, is_account), members in groups.items():
+        definition = definition_of(entries[members[0]].version)
+        compute = account_scores_compute if is_account else contact_scores_compute
+        ids = tuple(entries[n].company_id if is_account else entries[n].contact_id for n in members)
+        scores = compute(definition=definition, subjects=Subjects(ids=ids), at=at, breakdown=True)
+        for n, pk in zip(members, ids, strict=True):
+            found[n] = scores.get(pk)
     return found
+
+
+def _open_cycles(entries: Sequence[_Entry], *, now: datetime) -> list[Cycle]:
+    """New cycles for ``entries`` (none of which has one open), assigned: set-based."""
+    if not entries:
+        return []
+    contact_ids = {e.contact_id for e in entries if e.contact_id}
+    company_ids = {e.company_id for e in entries if e.contact_id is None}
+    numbers = dict(
+        Cycle.objects.filter(contact_id__in=contact_ids)
+        .values("contact_id")
+        .annotate(n=Max("number"))
+        .values_list("contact_id", "n")
+    )
+    account_numbers = dict(
+        Cycle.objects.filter(company_id__in=company_ids, contact__isnull=True)
+        .values("company_id")
+        .annotate(n=Max("number"))
+        .values_list("company_id", "n")
+    )
+    companies_of = dict(Contact.objects.filter(pk__in=contact_ids).values_list("id", "company_id"))
+    row = handoff_settings()
+    calendar = calendar_of(row)
+    snapshots = _snapshots(entries)
+    answers = _form_answers(sorted(contact_ids))
+    cycles = []
+    for entry, snapshot in zip(entries, snapshots, strict=True):
+        touch_due, qualify_due = sla_due(row, calendar, entry.at)
+        if entry.contact_id:
+            number = numbers.get(entry.contact_id, 0) + 1
+            company_id = companies_of.get(entry.contact_id)
+        else:
+            number = account_numbers.get(entry.company_id, 0) + 1
+            company_id = entry.company_id
+        cycles.append(
+            Cycle(
+                contact_id=entry.contact_id,
+                company_id=company_id,
+                number=number,
+                origin=entry.origin,
+                mql_at=entry.at,
+                version=entry.version,
+                score_total=entry.total,
+                score_fit=round(snapshot.fit, 2) if snapshot else None,
+                score_band="hot",
+                breakdown=score_snapshot(snapshot) if snapshot else [],
+                first_touch_due_at=touch_due,
+                qualify_due_at=qualify_due,
+            )
+        )
+    Cycle.objects.bulk_create(cycles, batch_size=500)
+    Bant.objects.bulk_create(
+        [_bant_from_form(c, answers.get(c.contact_id, {})) for c in cycles], batch_size=500
+    )
+    Transition.objects.bulk_create(
+        [
+            Transition(
+                cycle=c,
+                contact_id=c.contact_id,
+                company_id=c.company_id,
+                from_stage="",
+                to_stage=Stage.MQL,
+                at=c.mql_at,
+                version_id=c.version_id,
+                score_total=c.score_total,
+                score_band="hot",
+                reason_code=entry.reason,
+            )
+            for c, entry in zip(cycles, entries, strict=True)
+        ],
+        batch_size=500,
+    )
+    cycles_assign(cycles=cycles, at=now)
+    return cycles
 
 
 def mql_intake(*, limit: int = INTAKE_BATCH, now: datetime | None = None) -> IntakeResult:
@@ -160,23 +239,6 @@ def _intake(*, limit: int, now: datetime) -> IntakeResult:
         }
         cooling_contacts = {c for c, _co in cooling if c}
         cooling_accounts = {co for c, co in cooling if c is None}
-        numbers = dict(
-            Cycle.objects.filter(contact_id__in=contact_ids)
-            .values("contact_id")
-            .annotate(n=Max("number"))
-            .values_list("contact_id", "n")
-        )
-        account_numbers = dict(
-            Cycle.objects.filter(company_id__in=company_ids, contact__isnull=True)
-            .values("company_id")
-            .annotate(n=Max("number"))
-            .values_list("company_id", "n")
-        )
-        companies_of = dict(
-            Contact.objects.filter(pk__in=contact_ids).values_list("id", "company_id")
-        )
-        row = handoff_settings()
-        calendar = calendar_of(row)
         new_events, intakes = [], []
         seen: set[tuple[int | None, int | None]] = set()
         for event in events:
@@ -198,61 +260,22 @@ def _intake(*, limit: int, now: datetime) -> IntakeResult:
             else:
                 new_events.append(event)
                 seen.add(subject)
-        snapshots = _snapshots(new_events)
-        answers = _form_answers([e.contact_id for e in new_events if e.contact_id])
-        cycles = []
-        for event in new_events:
-            snapshot = snapshots.get(event.pk)
-            touch_due, qualify_due = sla_due(row, calendar, event.became_hot_at)
-            if event.contact_id:
-                number = numbers.get(event.contact_id, 0) + 1
-                company_id = companies_of.get(event.contact_id)
-            else:
-                number = account_numbers.get(event.company_id, 0) + 1
-                company_id = event.company_id
-            cycles.append(
-                Cycle(
-                    contact_id=event.contact_id,
-                    company_id=company_id,
-                    number=number,
-                    mql_at=event.became_hot_at,
-                    version_id=event.version_id,
-                    score_total=event.total,
-                    score_fit=round(snapshot.fit, 2) if snapshot else None,
-                    score_band="hot",
-                    breakdown=score_snapshot(snapshot) if snapshot else [],
-                    first_touch_due_at=touch_due,
-                    qualify_due_at=qualify_due,
-                )
+        entries = [
+            _Entry(
+                contact_id=e.contact_id,
+                company_id=e.company_id,
+                at=e.became_hot_at,
+                version=e.version,
+                total=e.total,
             )
-        Cycle.objects.bulk_create(cycles, batch_size=500)
-        Bant.objects.bulk_create(
-            [_bant_from_form(c, answers.get(c.contact_id, {})) for c in cycles], batch_size=500
-        )
-        Transition.objects.bulk_create(
-            [
-                Transition(
-                    cycle=c,
-                    contact_id=c.contact_id,
-                    company_id=c.company_id,
-                    from_stage="",
-                    to_stage=Stage.MQL,
-                    at=c.mql_at,
-                    version_id=c.version_id,
-                    score_total=c.score_total,
-                    score_band="hot",
-                    reason_code="became_hot",
-                )
-                for c in cycles
-            ],
-            batch_size=500,
-        )
+            for e in new_events
+        ]
+        cycles = _open_cycles(entries, now=now)
         intakes += [
             MqlIntake(mql_event=e, outcome=MqlIntake.Outcome.NEW_CYCLE, cycle=c, at=now)
             for e, c in zip(new_events, cycles, strict=True)
         ]
         MqlIntake.objects.bulk_create(intakes, batch_size=500)
-        cycles_assign(cycles=cycles, at=now)
         outcome = [i.outcome for i in intakes]
         return IntakeResult(
             events=len(events),
@@ -276,8 +299,8 @@ def mql_intake_all(*, rounds: int = 1000) -> int:
 def cooled_leads_intake(*, now: datetime | None = None, limit: int = INTAKE_BATCH) -> int:
     """Leads still hot when their cooling-off ends come back as a new cycle (once).
 
-    A lead recycled while hot never *turns* hot again, so no MQL event would bring it
-    back. The sweep finds the contacts whose latest cycle was recycled, whose cooling-off
+    A lead recycled while hot never *turns* hot again, so scoring records no new MQL
+    event that would bring it back. The sweep finds the contacts whose latest cycle was recycled, whose cooling-off
     is over and whose score is hot now, and opens their next cycle. Returns how many.
     """
     from django.db.models import Subquery
@@ -298,24 +321,21 @@ def cooled_leads_intake(*, now: datetime | None = None, limit: int = INTAKE_BATC
     )
     if not candidates:
         return 0
-    scores = {
-        s.contact_id: s
-        for s in LeadScore.objects.filter(contact_id__in=candidates).select_related("version")
-    }
-    with transaction.atomic():
-        events = MqlEvent.objects.bulk_create(
-            [
-                MqlEvent(
-                    contact_id=cid,
-                    version=scores[cid].version,
-                    total=scores[cid].total,
-                    became_hot_at=now,
-                )
-                for cid in candidates
-            ]
+    scores = LeadScore.objects.filter(contact_id__in=candidates).select_related("version")
+    entries = [
+        _Entry(
+            contact_id=score.contact_id,
+            company_id=None,
+            at=now,
+            version=score.version,
+            total=score.total,
+            origin=Cycle.Origin.COOLED,
+            reason="cooled_off_still_hot",
         )
-    result = mql_intake(now=now)
-    Cycle.objects.filter(contact_id__in=candidates, mql_at=now, origin=Cycle.Origin.SCORE).update(
-        origin=Cycle.Origin.COOLED
-    )
-    return min(result.cycles, len(events))
+        for score in scores
+    ]
+    try:
+        with transaction.atomic():
+            return len(_open_cycles(entries, now=now))
+    except IntegrityError:
+        return 0  # one of them got an open cycle meanwhile; the next sweep takes the rest
