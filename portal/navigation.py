@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.roles import Role, user_roles
+from handoff.selectors import unread_count
 from scoring.selectors import versions_awaiting
 
 
@@ -31,10 +32,17 @@ class NavItem:
 _NAV = [
     # (url name, label, icon, roles that see it; None = every role)
     ("home", _("Home"), "speedometer2", None),
+    (
+        "portal:queue",
+        _("Queue"),
+        "telephone",
+        {Role.INSIDE_SALES, Role.SALES_MANAGER, Role.MARKETING, Role.ADMIN, Role.SALES},
+    ),
     ("portal:lead-list", _("Leads"), "people", None),
     ("portal:company-list", _("Companies"), "building", None),
     ("scoring:version-list", _("Hot lead definition"), "sliders", None),
     ("leads:import-list", _("Import"), "upload", {Role.MARKETING, Role.ADMIN}),
+    ("handoff:team", _("Team"), "diagram-3", {Role.SALES_MANAGER, Role.ADMIN}),
     ("accounts:token-list", _("API tokens"), "key", {Role.ADMIN}),
 ]
 
@@ -77,9 +85,11 @@ def navigation(request) -> dict:
         for name, label, icon, url in links
     ]
     role_labels = [Role(r).label for r in Role.values if r in roles]
+    unread = unread_count(actor=user)
     return {
         "nav_items": items,
-        "nav_badges": sum(item.badge for item in items),
+        "nav_badges": sum(item.badge for item in items) + unread,
+        "unread_notifications": unread,
         "user_roles": roles,
         "user_role_labels": role_labels,
     }

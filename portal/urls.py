@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import exports, leads
+from portal.views import exports, leads, queue
 
 app_name = "portal"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("leads/companies/", leads.company_list, name="company-list"),
     path("leads/companies/<int:company_id>/", leads.company_detail, name="company-detail"),
     path("leads/export.csv", exports.lead_export, name="lead-export"),
+    path("handoff/", queue.queue, name="queue"),
 ]

@@ -59,6 +59,9 @@ DEMO_USERS = (
     ("sales", Role.SALES, "高橋", "大輔"),
     ("manager", Role.SALES_MANAGER, "田中", "直樹"),
     ("admin", Role.ADMIN, "伊藤", "由美"),
+    ("insidesales2", Role.INSIDE_SALES, "山本", "花子"),
+    ("insidesales3", Role.INSIDE_SALES, "中村", "翔"),
+    ("sales2", Role.SALES, "小林", "優子"),
 )
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from common.text import match_key
+from config import background
 from leads.models import Activity, Company, Contact, IntentSignal
 from leads.normalize import company_name_key
 from leads.reference import region_for
@@ -43,6 +44,7 @@ from portal.demo.companies import CompanySpec, company_specs
 from portal.demo.datasets import Datasets, datasets_load, datasets_synthetic
 from portal.demo.history import demo_contact_ids, demo_history_replay
 from portal.demo.people import ContactSpec, contact_specs
+from portal.demo.team import demo_reps_ensure, demo_team_at_work, silent_mail
 
 
 def demo_users_ensure() -> int:
@@ -342,6 +344,7 @@ def demo_seed(
     clock.lap("datasets read and planned")
     with transaction.atomic():
         demo_users_ensure()
+        demo_reps_ensure()
     with transaction.atomic():
         company_ids = demo_companies_upsert(specs=company_plan)
     clock.lap("users and companies")
@@ -365,8 +368,12 @@ def demo_seed(
     with transaction.atomic():
         IntentSignal.objects.bulk_create(signals, batch_size=BATCH, ignore_conflicts=True)
     clock.lap("intent signals written")
-    replayed = demo_history_replay(now=now, contact_ids=demo_contact_ids())
-    clock.lap(f"score history replayed ({replayed:,} scores)")
+    # Handoff takes in each replayed MQL as it is recorded; the team then works them.
+    with silent_mail(), background.inline():
+        replayed = demo_history_replay(now=now, contact_ids=demo_contact_ids())
+        clock.lap(f"score history replayed ({replayed:,} scores)")
+        worked = demo_team_at_work(now=now)
+    clock.lap(f"the team's work played ({worked:,} cycles worked)")
     return SeedResult(
         is_skipped=False, is_synthetic=is_synthetic, before=before, after=DemoCounts.now()
     )

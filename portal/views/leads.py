@@ -15,6 +15,7 @@ from django.urls import reverse
 from django_filters import FilterSet
 
 from accounts.decorators import role_required
+from handoff.views import workspace_context
 from leads import selectors
 from leads.permissions import can_export_leads, can_import_leads, can_view_leads
 from leads.views.timeline import timeline_context
@@ -75,6 +76,7 @@ def lead_detail(request, contact_id: int):
         "company": contact.company,
         "chart": {"labels": [s.label for s in summary], "counts": [s.count for s in summary]},
         "panel": panels.lead_score_panel(contact_id=contact.id),
+        **workspace_context(request, contact=contact),
         **timeline_context(timeline, url=reverse("leads:contact-timeline", args=[contact.pk])),
     }
     return render(request, "portal/lead_detail.html", context)
@@ -101,6 +103,7 @@ def company_detail(request, company_id: int):
         "contacts": lists.company_contacts(company=company),
         "chart": {"labels": [s.label for s in summary], "counts": [s.count for s in summary]},
         "panel": panels.account_score_panel(company_id=company.id),
+        **workspace_context(request, company=company),
         "rollup": panels.contacts_rollup(company_ids=[company.id])[company.id],
         "score_thresholds": panels.list_thresholds(),
         "show_contact": True,

@@ -1,0 +1,269 @@
+"""Reads for the handoff, scoped to the acting user: queues, a lead's cycle, notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import django_filters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from handoff.models import (
+    CLOSED_STAGES,
+    INSIDE_STAGES,
+    Bant,
+    Call,
+    Cycle,
+    Notification,
+    Pool,
+    RepProfile,
+    Stage,
+)
+from handoff.permissions import (
+    can_view_handovers,
+    can_view_queue,
+    can_view_team_queue,
+    is_manager,
+)
+from handoff.services.calendar import handoff_settings
+from handoff.services.sla import BREACHED, DUE_SOON, ON_TIME, SLA_LABELS, SlaState, sla_state
+
+ANY = _("Any")
+
+# The inside sales queue: leads to call and qualify, and SQLs still waiting for field sales.
+QUEUE_STAGES = frozenset({*INSIDE_STAGES, Stage.SQL})
+
+
+def due_expression():
+    """The due time a cycle runs against now: first touch, then qualification; none after."""
+    return Case(
+        When(~Q(stage__in=sorted(INSIDE_STAGES)), then=Value(None, DateTimeField())),
+        When(first_touch_at__isnull=True, then=F("first_touch_due_at")),
+        default=F("qualify_due_at"),
+        output_field=DateTimeField(),
+    )
+
+
+def sla_soon() -> timedelta:
+    return timedelta(minutes=handoff_settings().remind_before_minutes)
+
+
+def with_priority(queryset: QuerySet[Cycle], *, now: datetime) -> QuerySet[Cycle]:
+    """Annotated with ``due`` and ordered as a rep works them.
+
+    A next action due by the end of today first (its owner asked for it), then by the
+    SLA due time (breached first, since they are the earliest), hot before warm, and the
+    highest score first.
+    """
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    return queryset.annotate(
+        due=due_expression(),
+        action_today=Case(
+            When(next_action_at__lte=end_of_day, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+    ).order_by(
+        "action_today",
+        F("due").asc(nulls_last=True),
+        F("score_total").desc(nulls_last=True),
+        "id",
+    )
+
+
+class QueueFilter(django_filters.FilterSet):
+    stage = django_filters.ChoiceFilter(
+        label=_("Stage"),
+        choices=[(s, Stage(s).label) for s in Stage.values if s in QUEUE_STAGES],
+        empty_label=ANY,
+    )  # fmt: skip
+    sla = django_filters.ChoiceFilter(
+        label=_("SLA"),
+        choices=[(k, SLA_LABELS[k]) for k in (BREACHED, DUE_SOON, ON_TIME)],
+        empty_label=ANY,
+        method="filter_sla",
+    )
+    band = django_filters.ChoiceFilter(
+        label=_("Band at MQL"),
+        field_name="score_band",
+        choices=[("hot", _("Hot (MQL)")), ("warm", _("Warm")), ("cold", _("Cold"))],
+        empty_label=ANY,
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"),
+        queryset=RepProfile.objects.none(),
+        method="filter_owner",
+        empty_label=ANY,
+    )
+    origin = django_filters.ChoiceFilter(
+        label=_("Source"), choices=Cycle.Origin.choices, empty_label=ANY
+    )
+    unassigned = django_filters.BooleanFilter(
+        label=_("Waiting for an owner"), field_name="owner", lookup_expr="isnull",
+        widget=django_filters.widgets.BooleanWidget,
+    )  # fmt: skip
+
+    class Meta:
+        model = Cycle
+        fields = ["stage", "band", "origin"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["owner"].queryset = RepProfile.objects.filter(pool=Pool.INSIDE).select_related(
+            "user"
+        )
+        self.filters["owner"].field.label_from_instance = lambda rep: rep.user.display_name
+
+    def filter_owner(self, queryset, name, value):
+        return queryset.filter(owner_id=value.user_id) if value else queryset
+
+    def filter_sla(self, queryset, name, value):
+        now, soon = timezone.now(), sla_soon()
+        queryset = queryset.annotate(sla_due=due_expression())
+        if value == BREACHED:
+            return queryset.filter(sla_due__lt=now)
+        if value == DUE_SOON:
+            return queryset.filter(sla_due__gte=now, sla_due__lte=now + soon)
+        if value == ON_TIME:
+            return queryset.filter(sla_due__gt=now + soon)
+        return queryset
+
+
+def queue_scope(*, actor, team: bool) -> QuerySet[Cycle]:
+    """The queue's cycles: the actor's own, or the team's for managers and marketing."""
+    if not can_view_queue(actor):
+        raise PermissionDenied
+    base = Cycle.objects.filter(stage__in=sorted(QUEUE_STAGES)).select_related(
+        "contact", "company", "owner", "field_owner", "bant"
+    )
+    if team and can_view_team_queue(actor):
+        return base
+    return base.filter(owner=actor)
+
+
+def queue_filter_for(*, actor, params: Mapping, team: bool) -> QueueFilter:
+    return QueueFilter(data=params or None, queryset=queue_scope(actor=actor, team=team))
+
+
+@dataclass(frozen=True, slots=True)
+class StageCount:
+    stage: str
+    label: str
+    count: int
+
+
+def queue_counts(queryset: QuerySet[Cycle]) -> list[StageCount]:
+    """Open cycles per stage (one aggregate), in funnel order."""
+    counts = dict(queryset.order_by().values_list("stage").annotate(n=Count("id")))
+    return [
+        StageCount(stage=s, label=str(Stage(s).label), count=counts.get(s, 0))
+        for s in Stage.values
+        if s in QUEUE_STAGES
+    ]
+
+
+def sla_counts(queryset: QuerySet[Cycle], *, now: datetime) -> dict[str, int]:
+    """How many are breached, due soon and on time (one aggregate)."""
+    soon = sla_soon()
+    row = (
+        queryset.order_by()
+        .annotate(sla_due=due_expression())
+        .aggregate(
+            breached=Count("id", filter=Q(sla_due__lt=now)),
+            due_soon=Count("id", filter=Q(sla_due__gte=now, sla_due__lte=now + soon)),
+            on_time=Count("id", filter=Q(sla_due__gt=now + soon)),
+        )
+    )
+    return {BREACHED: row["breached"], DUE_SOON: row["due_soon"], ON_TIME: row["on_time"]}
+
+
+def sla_states(cycles, *, now: datetime) -> dict[int, SlaState]:
+    soon = sla_soon()
+    return {c.pk: sla_state(c, now=now, soon=soon) for c in cycles}
+
+
+def handovers_for(*, actor) -> QuerySet[Cycle]:
+    """What was handed over to a field sales rep (managers: to everyone), newest first."""
+    if not can_view_handovers(actor):
+        raise PermissionDenied
+    base = Cycle.objects.filter(field_owner__isnull=False).select_related(
+        "contact", "company", "owner", "field_owner", "bant"
+    )
+    if not is_manager(actor):
+        base = base.filter(field_owner=actor)
+    return base.order_by(
+        Case(When(stage__in=sorted(CLOSED_STAGES), then=Value(1)), default=Value(0)),
+        F("handed_over_at").desc(nulls_last=True),
+        "-id",
+    )
+
+
+def cycle_of_contact(*, contact_id: int) -> Cycle | None:
+    """The contact's open cycle, else its latest."""
+    cycles = Cycle.objects.filter(contact_id=contact_id).select_related(
+        "owner", "field_owner", "version", "bant"
+    )
+    return (
+        cycles.exclude(stage__in=sorted(CLOSED_STAGES)).first()
+        or cycles.order_by("-number").first()
+    )
+
+
+def cycle_of_account(*, company_id: int) -> Cycle | None:
+    cycles = Cycle.objects.filter(company_id=company_id, contact__isnull=True).select_related(
+        "owner", "field_owner", "version", "bant"
+    )
+    return (
+        cycles.exclude(stage__in=sorted(CLOSED_STAGES)).first()
+        or cycles.order_by("-number").first()
+    )
+
+
+def cycle_get(*, cycle_id: int) -> Cycle:
+    return get_object_or_404(
+        Cycle.objects.select_related("contact", "company", "owner", "field_owner", "bant"),
+        pk=cycle_id,
+    )
+
+
+def cycle_calls(*, cycle: Cycle, limit: int = 20) -> list[Call]:
+    return (
+        list(
+            Call.objects.filter(
+                cycle__contact_id=cycle.contact_id, cycle__company_id=cycle.company_id
+            ).select_related("rep", "cycle")[:limit]
+        )
+        if cycle.contact_id
+        else list(cycle.calls.select_related("rep")[:limit])
+    )
+
+
+def bant_of(cycle: Cycle) -> Bant:
+    try:
+        return cycle.bant
+    except Bant.DoesNotExist:
+        return Bant(cycle=cycle)
+
+
+def unread_count(*, actor) -> int:
+    if not getattr(actor, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=actor, read_at__isnull=True).count()
+
+
+def notifications_for(*, actor, limit: int = 50) -> list[Notification]:
+    return list(
+        Notification.objects.filter(user=actor)
+        .select_related("cycle__contact", "cycle__company")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def reps(*, pool: str | None = None) -> QuerySet[RepProfile]:
+    queryset = RepProfile.objects.select_related("user").order_by("pool", "user__username")
+    return queryset.filter(pool=pool) if pool else queryset

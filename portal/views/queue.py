@@ -1,0 +1,87 @@
+"""The inside sales queue and field sales' handovers: handoff's rows beside scoring's scores.
+
+Composed here (above all apps) so that the feedback app's accept / reject buttons can sit
+in the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.decorators import role_required
+from handoff import selectors
+from handoff.forms import ReassignForm
+from handoff.models import Cycle, Pool
+from handoff.permissions import (
+    can_reassign,
+    can_view_handovers,
+    can_view_queue,
+    can_view_team_queue,
+)
+from handoff.services.sla import SlaState
+from handoff.views import BantChip, bant_chips
+from portal.lists import rows_of
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    cycle: Cycle
+    sla: SlaState
+    chips: list[BantChip]
+
+
+def _tabs(user) -> list[str]:
+    tabs = []
+    if can_view_queue(user) and not can_view_team_queue(user):
+        tabs.append("mine")
+    if can_view_team_queue(user):
+        tabs.append("team")
+    if can_view_handovers(user):
+        tabs.append("handovers")
+    return tabs
+
+
+def _can_open(user) -> bool:
+    return bool(can_view_queue(user) or can_view_handovers(user))
+
+
+@role_required(_can_open)
+def queue(request):
+    tabs = _tabs(request.user)
+    tab = request.GET.get("tab") if request.GET.get("tab") in tabs else tabs[0]
+    now = timezone.now()
+    filterset = None
+    if tab == "handovers":
+        scope = selectors.handovers_for(actor=request.user)
+        rows = scope
+    else:
+        filterset = selectors.queue_filter_for(
+            actor=request.user, params=request.GET, team=tab == "team"
+        )
+        scope = filterset.queryset
+        rows = selectors.with_priority(rows_of(filterset), now=now)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    states = selectors.sla_states(page.object_list, now=now)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "tab": tab,
+        "tabs": tabs,
+        "filter": filterset,
+        "page": page,
+        "rows": [QueueRow(c, states[c.pk], bant_chips(selectors.bant_of(c))) for c in page],
+        "stage_counts": selectors.queue_counts(scope) if tab != "handovers" else [],
+        "sla_counts": selectors.sla_counts(scope, now=now) if tab != "handovers" else {},
+        "can_reassign": can_reassign(request.user),
+        "reassign_form": ReassignForm(pool=Pool.FIELD if tab == "handovers" else Pool.INSIDE),
+        "query": params.urlencode(),
+        "is_filtered": any(v for k, v in request.GET.items() if k not in ("page", "tab")),
+    }
+    template = "portal/_queue_rows.html" if request.htmx else "portal/queue.html"
+    return render(request, template, context)
