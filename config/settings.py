@@ -334,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set the API shares (the BANT items' statuses).
+    "ENUM_NAME_OVERRIDES": {
+        "BantStatusEnum": "handoff.models.BantStatus.choices",
+        "ResultStatusEnum": "leads.api.serializers.RESULT_STATUSES",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -10,6 +10,8 @@ through ``MqlIntake``, a table of this app's own.
 
 from __future__ import annotations
 
+from datetime import time
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -316,8 +318,8 @@ class HandoffSettings(models.Model):
     """The organisation's calendar and SLAs (one row; admins edit it in the UI)."""
 
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
-    opens = models.TimeField(_("working hours from"), default="09:00")
-    closes = models.TimeField(_("working hours until"), default="18:00")
+    opens = models.TimeField(_("working hours from"), default=time(9))
+    closes = models.TimeField(_("working hours until"), default=time(18))
     # Monday = 0; a comma-separated list, e.g. "0,1,2,3,4".
     weekdays = models.CharField(_("working weekdays"), max_length=20, default="0,1,2,3,4")
     # "12-29,12-30,…": closed every year besides public holidays.

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from handoff.models import Bant, BantStatus, Call, Stage
 from handoff.services.sla import BREACHED, DUE_SOON, MET, ON_TIME
 
-BANT_STATES = BantStatus.values
+BANT_STATES = BantStatus.choices
 
 
 class BantSummarySerializer(serializers.Serializer):

@@ -53,13 +53,16 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
 # --- Shared fields ------------------------------------------------------------
 
 
+RESULT_STATUSES = ["created", "updated", "duplicate", "rejected"]
+
+
 class ResultStatus(serializers.ChoiceField):
     """What became of an item. One enum for every endpoint; each uses a subset:
     events and intent signals created|duplicate|rejected, upserts
     created|updated|rejected, the single-event endpoint created|duplicate."""
 
     def __init__(self, **kwargs):
-        super().__init__(choices=["created", "updated", "duplicate", "rejected"], **kwargs)
+        super().__init__(choices=RESULT_STATUSES, **kwargs)
 
 
 def _company_ref(data: dict) -> CompanyRef:

@@ -94,7 +94,7 @@ def test_lead_page_queries_do_not_grow_with_activity(
     contact = ContactFactory()
     ActivityFactory.create_batch(40, contact=contact)
     client.force_login(sales_user)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(18):
         client.get(reverse("portal:lead-detail", args=[contact.id]))
 
 

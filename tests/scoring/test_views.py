@@ -241,7 +241,7 @@ def test_detail_page_queries_do_not_grow_with_decisions_and_audit(
         actor=marketing_user, version=awaiting, department="marketing", approve=True, comment="ok"
     )
     client.force_login(manager_user)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("scoring:version-detail", args=[awaiting.pk]))
     assert response.status_code == 200
 
