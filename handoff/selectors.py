@@ -267,3 +267,33 @@ def notifications_for(*, actor, limit: int = 50) -> list[Notification]:
 def reps(*, pool: str | None = None) -> QuerySet[RepProfile]:
     queryset = RepProfile.objects.select_related("user").order_by("pool", "user__username")
     return queryset.filter(pool=pool) if pool else queryset
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    """What Home shows of the handoff for one person (None: nothing of theirs to show)."""
+
+    scope: str  # "mine", "team" or "handovers"
+    open: int
+    breached: int
+    due_soon: int
+    unassigned: int = 0
+
+
+def queue_summary(*, actor, now: datetime) -> QueueSummary | None:
+    """A handful of counts for Home: a rep's queue, the team's, or a field rep's handovers."""
+    if can_view_team_queue(actor):
+        scope = queue_scope(actor=actor, team=True)
+        counts = sla_counts(scope, now=now)
+        return QueueSummary(
+            "team", scope.count(), counts[BREACHED], counts[DUE_SOON],
+            unassigned=scope.filter(owner__isnull=True).count(),
+        )  # fmt: skip
+    if can_view_queue(actor):
+        scope = queue_scope(actor=actor, team=False)
+        counts = sla_counts(scope, now=now)
+        return QueueSummary("mine", scope.count(), counts[BREACHED], counts[DUE_SOON])
+    if can_view_handovers(actor):
+        handed = handovers_for(actor=actor).filter(stage__in=[Stage.HANDED_OVER])
+        return QueueSummary("handovers", handed.count(), 0, 0)
+    return None

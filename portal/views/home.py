@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from handoff import selectors as handoff_selectors
 from leads import selectors
 from leads.permissions import can_import_leads, can_view_leads
 from scoring import selectors as scoring_selectors
@@ -39,6 +40,7 @@ def home(request):
         "figures": figures,
         "bands": scoring_selectors.band_figures(),
         "awaiting": scoring_selectors.versions_awaiting(actor=request.user),
+        "queue": handoff_selectors.queue_summary(actor=request.user, now=now),
         "can_import": can_import_leads(request.user),
         "chart": {
             "days": days,
