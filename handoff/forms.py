@@ -90,7 +90,7 @@ class CallForm(forms.Form):
     )
     timeframe_status = _status_field(_("Timeframe"))
     timeframe_kind = forms.ChoiceField(
-        label=_("Timeframe"), choices=Bant.Timeframe.choices, widget=forms.Select(attrs=_SELECT)
+        label=_("By when"), choices=Bant.Timeframe.choices, widget=forms.Select(attrs=_SELECT)
     )
     timeframe_month = forms.DateField(
         label=_("Target month"),

@@ -41,6 +41,8 @@ CLOSED_STAGES = frozenset({Stage.WON, Stage.LOST, Stage.RECYCLED, Stage.DISQUALI
 OPEN_STAGES = frozenset(set(Stage) - CLOSED_STAGES)
 # Stages where inside sales works the lead; after SQL it is field sales'.
 INSIDE_STAGES = frozenset({Stage.MQL, Stage.ACCEPTED, Stage.WORKING})
+# The inside sales queue: leads to call and qualify, and SQLs still waiting for field sales.
+QUEUE_STAGES = frozenset({*INSIDE_STAGES, Stage.SQL})
 
 
 class Pool(models.TextChoices):
@@ -104,6 +106,12 @@ class Cycle(models.Model):
     cooling_until = models.DateTimeField(null=True, blank=True)
     next_action_at = models.DateTimeField(_("next action"), null=True, blank=True)
     next_action_note = models.CharField(_("next action"), max_length=200, blank=True)
+    # Kept by services.priority after every write, so the queue sorts on an index:
+    # the due time the cycle runs against now (first touch, then qualification; none
+    # after SQL), and when it needs attention: its next action or that due time,
+    # whichever comes first.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attention_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Each SLA notice is sent once: the sweep claims it by setting these.
     touch_reminded_at = models.DateTimeField(null=True, blank=True)
     touch_escalated_at = models.DateTimeField(null=True, blank=True)
@@ -147,11 +155,22 @@ class Cycle(models.Model):
                 condition=Q(field_owner__isnull=False),
                 name="handoff_handovers_idx",
             ),
-            # The SLA sweep: open cycles by due time.
+            # The queue, in the order a rep works it: a rep's, and the team's.
             models.Index(
-                fields=["first_touch_due_at"],
-                condition=Q(first_touch_at__isnull=True, touch_escalated_at__isnull=True),
-                name="handoff_touch_due_idx",
+                fields=["owner", "attention_at", "-score_total", "id"],
+                condition=Q(stage__in=sorted(QUEUE_STAGES)),
+                name="handoff_queue_owner_idx",
+            ),
+            models.Index(
+                fields=["attention_at", "-score_total", "id"],
+                condition=Q(stage__in=sorted(QUEUE_STAGES)),
+                name="handoff_queue_team_idx",
+            ),
+            # The SLA sweep and the SLA filters: open cycles by due time.
+            models.Index(
+                fields=["sla_due_at"],
+                condition=Q(sla_due_at__isnull=False),
+                name="handoff_sla_due_idx",
             ),
             models.Index(fields=["contact", "-number"], name="handoff_cycle_contact_idx"),
         ]

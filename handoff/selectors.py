@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from handoff.models import (
     CLOSED_STAGES,
-    INSIDE_STAGES,
+    QUEUE_STAGES,
     Bant,
     Call,
     Cycle,
@@ -35,42 +35,22 @@ from handoff.services.sla import BREACHED, DUE_SOON, ON_TIME, SLA_LABELS, SlaSta
 
 ANY = _("Any")
 
-# The inside sales queue: leads to call and qualify, and SQLs still waiting for field sales.
-QUEUE_STAGES = frozenset({*INSIDE_STAGES, Stage.SQL})
-
-
-def due_expression():
-    """The due time a cycle runs against now: first touch, then qualification; none after."""
-    return Case(
-        When(~Q(stage__in=sorted(INSIDE_STAGES)), then=Value(None, DateTimeField())),
-        When(first_touch_at__isnull=True, then=F("first_touch_due_at")),
-        default=F("qualify_due_at"),
-        output_field=DateTimeField(),
-    )
-
 
 def sla_soon() -> timedelta:
     return timedelta(minutes=handoff_settings().remind_before_minutes)
 
 
 def with_priority(queryset: QuerySet[Cycle], *, now: datetime) -> QuerySet[Cycle]:
-    """Annotated with ``due`` and ordered as a rep works them.
+    """Ordered as a rep works them: by when each needs someone, then the highest score.
 
-    A next action due by the end of today first (its owner asked for it), then by the
-    SLA due time (breached first, since they are the earliest), hot before warm, and the
-    highest score first.
+    ``attention_at`` is the earlier of the cycle's next action and the SLA due time it
+    runs against (kept in the row by ``services.priority``), so an overdue call or a
+    breached SLA comes first and the order is an index scan, not a sort. ``now`` is kept
+    for callers that annotate relative to it.
     """
-    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
-    return queryset.annotate(
-        due=due_expression(),
-        action_today=Case(
-            When(next_action_at__lte=end_of_day, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        ),
-    ).order_by(
-        "action_today",
-        F("due").asc(nulls_last=True),
+    del now
+    return queryset.order_by(
+        F("attention_at").asc(nulls_last=True),
         F("score_total").desc(nulls_last=True),
         "id",
     )
@@ -124,14 +104,7 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_sla(self, queryset, name, value):
         now, soon = timezone.now(), sla_soon()
-        queryset = queryset.annotate(sla_due=due_expression())
-        if value == BREACHED:
-            return queryset.filter(sla_due__lt=now)
-        if value == DUE_SOON:
-            return queryset.filter(sla_due__gte=now, sla_due__lte=now + soon)
-        if value == ON_TIME:
-            return queryset.filter(sla_due__gt=now + soon)
-        return queryset
+        return sla_bucket(queryset, value, now=now, soon=soon)
 
 
 def queue_scope(*, actor, team: bool) -> QuerySet[Cycle]:
@@ -170,16 +143,23 @@ def queue_counts(queryset: QuerySet[Cycle]) -> list[StageCount]:
 def sla_counts(queryset: QuerySet[Cycle], *, now: datetime) -> dict[str, int]:
     """How many are breached, due soon and on time (one aggregate)."""
     soon = sla_soon()
-    row = (
-        queryset.order_by()
-        .annotate(sla_due=due_expression())
-        .aggregate(
-            breached=Count("id", filter=Q(sla_due__lt=now)),
-            due_soon=Count("id", filter=Q(sla_due__gte=now, sla_due__lte=now + soon)),
-            on_time=Count("id", filter=Q(sla_due__gt=now + soon)),
-        )
+    row = queryset.order_by().aggregate(
+        breached=Count("id", filter=Q(sla_due_at__lt=now)),
+        due_soon=Count("id", filter=Q(sla_due_at__gte=now, sla_due_at__lte=now + soon)),
+        on_time=Count("id", filter=Q(sla_due_at__gt=now + soon)),
     )
     return {BREACHED: row["breached"], DUE_SOON: row["due_soon"], ON_TIME: row["on_time"]}
+
+
+def sla_bucket(queryset: QuerySet[Cycle], bucket: str, *, now: datetime, soon: timedelta):
+    """Only the cycles whose SLA is breached, due soon or on time (by ``sla_due_at``)."""
+    if bucket == BREACHED:
+        return queryset.filter(sla_due_at__lt=now)
+    if bucket == DUE_SOON:
+        return queryset.filter(sla_due_at__gte=now, sla_due_at__lte=now + soon)
+    if bucket == ON_TIME:
+        return queryset.filter(sla_due_at__gt=now + soon)
+    return queryset
 
 
 def sla_states(cycles, *, now: datetime) -> dict[int, SlaState]:

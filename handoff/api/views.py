@@ -13,7 +13,7 @@ from accounts.roles import is_integration, is_sales
 from handoff.api import serializers as s
 from handoff.models import CLOSED_STAGES, OPEN_STAGES, Cycle
 from handoff.permissions import can_use_handoff_api, can_view_team_queue, is_cycle_field_owner
-from handoff.selectors import bant_of, due_expression, sla_soon, sla_states
+from handoff.selectors import bant_of, sla_bucket, sla_soon, sla_states
 from handoff.services.calls import BantIncomplete, CallInput, call_log, cycle_promote
 from handoff.services.lifecycle import TransitionConflict, TransitionRefused
 from handoff.services.sla import BREACHED, DUE_SOON, ON_TIME
@@ -92,14 +92,8 @@ class QueueView(generics.GenericAPIView):
             queryset = queryset.filter(owner__username=owner[:150])
         sla = request.query_params.get("sla_state")
         if sla:
-            now, soon = timezone.now(), sla_soon()
-            queryset = queryset.annotate(sla_due=due_expression())
-            if sla == BREACHED:
-                queryset = queryset.filter(sla_due__lt=now)
-            elif sla == DUE_SOON:
-                queryset = queryset.filter(sla_due__gte=now, sla_due__lte=now + soon)
-            elif sla == ON_TIME:
-                queryset = queryset.filter(sla_due__gt=now + soon)
+            if sla in (BREACHED, DUE_SOON, ON_TIME):
+                queryset = sla_bucket(queryset, sla, now=timezone.now(), soon=sla_soon())
             else:
                 errors["sla_state"] = [f"not one of {[BREACHED, DUE_SOON, ON_TIME]}"]
         if errors:

@@ -187,11 +187,17 @@ def cycles_assign(
             picks = _picks(cycles, pool, today)
         field = "owner" if pool == Pool.INSIDE else "field_owner"
         stamp = "assigned_at" if pool == Pool.INSIDE else "field_assigned_at"
+        by_user: dict[int | None, list[int]] = {}
         for cycle in cycles:
             pick = picks[cycle.pk]
             setattr(cycle, f"{field}_id", pick.user_id)
             setattr(cycle, stamp, at if pick.user_id else None)
-        Cycle.objects.bulk_update(cycles, [field, stamp], batch_size=1000)
+            by_user.setdefault(pick.user_id, []).append(cycle.pk)
+        # One UPDATE per rep (a pool has tens), not per cycle, nor a CASE per row.
+        for user_id, ids in by_user.items():
+            Cycle.objects.filter(pk__in=ids).update(
+                **{f"{field}_id": user_id, stamp: at if user_id else None}
+            )
         Assignment.objects.bulk_create(
             [
                 Assignment(

@@ -32,6 +32,7 @@ from handoff.models import (
 from handoff.permissions import can_work_cycle
 from handoff.services.assignment import cycles_assign
 from handoff.services.lifecycle import Step, TransitionRefused, _apply
+from handoff.services.priority import cycles_refresh_priority
 from scoring.engine import bant_qualifies
 from scoring.services.jobs import active_version, definition_of
 
@@ -163,6 +164,7 @@ def call_log(*, actor, cycle_id: int, data: CallInput, at: datetime | None = Non
         if cycle.first_touch_at is None:
             updates["first_touch_at"] = at
         Cycle.objects.filter(pk=cycle.pk).update(**updates)
+        cycles_refresh_priority(cycle_ids=[cycle.pk])
         for name, value in updates.items():
             setattr(cycle, name, value)
         steps = []

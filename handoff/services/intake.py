@@ -37,8 +37,9 @@ from handoff.models import (
 from handoff.services.assignment import cycles_assign
 from handoff.services.calendar import calendar_of, handoff_settings, sla_due
 from handoff.services.lifecycle import score_snapshot
+from handoff.services.priority import cycles_refresh_priority
 from leads.models import Activity, Contact
-from scoring.models import MqlEvent
+from scoring.models import DefinitionVersion, MqlEvent
 from scoring.services.jobs import definition_of
 from scoring.services.rescore import Subjects, account_scores_compute, contact_scores_compute
 
@@ -165,6 +166,7 @@ def _open_cycles(entries: Sequence[_Entry], *, now: datetime) -> list[Cycle]:
             )
         )
     Cycle.objects.bulk_create(cycles, batch_size=500)
+    cycles_refresh_priority(cycle_ids=[c.pk for c in cycles])
     Bant.objects.bulk_create(
         [_bant_from_form(c, answers.get(c.contact_id, {})) for c in cycles], batch_size=500
     )
@@ -208,7 +210,6 @@ def _intake(*, limit: int, now: datetime) -> IntakeResult:
         events = list(
             MqlEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(~Exists(picked))
-            .select_related("version")
             .order_by("became_hot_at", "id")[:limit]
         )
         if not events:
@@ -260,12 +261,14 @@ def _intake(*, limit: int, now: datetime) -> IntakeResult:
             else:
                 new_events.append(event)
                 seen.add(subject)
+        # Each version once (its spec is large): not one copy per event.
+        versions = DefinitionVersion.objects.in_bulk({e.version_id for e in new_events})
         entries = [
             _Entry(
                 contact_id=e.contact_id,
                 company_id=e.company_id,
                 at=e.became_hot_at,
-                version=e.version,
+                version=versions[e.version_id],
                 total=e.total,
             )
             for e in new_events

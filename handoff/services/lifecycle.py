@@ -27,6 +27,7 @@ from handoff.models import (
 )
 from handoff.permissions import can_raise_lead, can_work_cycle, can_work_handover, is_manager
 from handoff.services.calendar import calendar_of, handoff_settings, sla_due
+from handoff.services.priority import cycles_refresh_priority
 from leads.models import Contact
 from scoring.models import LeadScore
 
@@ -133,6 +134,7 @@ def _apply(cycle: Cycle, steps: Sequence[Step], actor, at: datetime) -> Cycle:
         )
         for name, value in values.items():
             setattr(cycle, name, value)
+    cycles_refresh_priority(cycle_ids=[cycle.pk])
     return cycle
 
 
@@ -225,6 +227,7 @@ def cycle_raise(*, actor, contact_id: int, reason: str) -> Cycle:
                 version=cycle.version, score_total=cycle.score_total,
                 score_band=cycle.score_band, reason_code="raised_by_sales", note=reason,
             )  # fmt: skip
+            cycles_refresh_priority(cycle_ids=[cycle.pk])
             mine = None if is_manager(actor) else actor
             cycles_assign(cycles=[cycle], to_user=mine, by=actor, at=now)
     except IntegrityError:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from handoff.models import Bant, Cycle, Pool, RepProfile, Stage
+from handoff.services.priority import cycles_refresh_priority
 from tests.factories import ContactFactory
 
 
@@ -42,13 +43,15 @@ def make_cycle(db):
             mql_at=extra.pop("mql_at", now),
             owner=owner,
             field_owner=field_owner,
-            score_total=70,
+            score_total=extra.pop("score_total", 70),
             score_band="hot",
             first_touch_due_at=extra.pop("first_touch_due_at", now + dt.timedelta(hours=2)),
             qualify_due_at=extra.pop("qualify_due_at", now + dt.timedelta(days=7)),
             **extra,
         )
         Bant.objects.create(cycle=cycle)
+        cycles_refresh_priority(cycle_ids=[cycle.pk])
+        cycle.refresh_from_db()
         return cycle
 
     return make
