@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages bench-faults worker beat clean system-deps
+.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages bench-faults bench-handoff worker beat clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -70,6 +70,10 @@ bench-pages: compilemessages
 ## make bench-faults: the injected faults (killed worker, Redis restart, two rescores, dropped connection)
 bench-faults: compilemessages
 	$(PY) benchmarks/bench_faults.py
+
+## make bench-handoff: the queue pages and MQL assignment on PostgreSQL at 100,000 open MQLs
+bench-handoff: compilemessages
+	$(PY) benchmarks/bench_handoff.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2
