@@ -34,7 +34,7 @@ seed: migrate
 
 ## make run: set up (venv, database, translations, demo data) and serve on http://$(HOST):$(PORT)
 run: compilemessages seed
-	@echo "Portal: http://$(HOST):$(PORT)  (demo users: marketing, insidesales, sales, manager, admin; password: demo)"
+	@echo "Portal: http://$(HOST):$(PORT)  (demo users: marketing, insidesales, sales, manager, admin …; password: demo)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole suite (SQLite by default; Postgres/Redis when DATABASE_URL/REDIS_URL are set)

@@ -1,7 +1,7 @@
 """Taking in the leads that became hot: one new cycle per MQL event, assigned at once.
 
 Scoring records an ``MqlEvent`` each time a lead turns hot and says so with its
-``leads_became_hot`` signal; our receiver queues ``handoff.tasks.mql_intake`` after that
+``mql_events_recorded`` signal; our receiver queues ``handoff.tasks.mql_intake`` after that
 transaction commits, and a beat sweep catches anything a broker outage dropped. Each
 event is picked up once (an ``MqlIntake`` row, in the transaction that acts on it):
 
