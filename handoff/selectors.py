@@ -36,6 +36,14 @@ from handoff.services.sla import BREACHED, DUE_SOON, ON_TIME, SLA_LABELS, SlaSta
 ANY = _("Any")
 
 
+class _YesNoAny(django_filters.widgets.BooleanWidget):
+    """A yes / no filter whose empty choice reads "Any" (not django-filter's "Unknown")."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", ANY), ("true", _("Yes")), ("false", _("No")))
+
+
 def sla_soon() -> timedelta:
     return timedelta(minutes=handoff_settings().remind_before_minutes)
 
@@ -85,7 +93,7 @@ class QueueFilter(django_filters.FilterSet):
     )
     unassigned = django_filters.BooleanFilter(
         label=_("Waiting for an owner"), field_name="owner", lookup_expr="isnull",
-        widget=django_filters.widgets.BooleanWidget,
+        widget=_YesNoAny,
     )  # fmt: skip
 
     class Meta:
