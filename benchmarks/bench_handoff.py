@@ -261,7 +261,10 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        bench_scoring._admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if os.environ.get("BENCH_KEEP_DB"):
+            print(f"kept database {name} (BENCH_KEEP_DB)")
+        else:
+            bench_scoring._admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

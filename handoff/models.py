@@ -156,6 +156,7 @@ class Cycle(models.Model):
                 name="handoff_handovers_idx",
             ),
             # The queue, in the order a rep works it: a rep's, and the team's.
+            # Exactly the queue's ORDER BY (selectors.with_priority), or PostgreSQL sorts.
             models.Index(
                 fields=["owner", "attention_at", "-score_total", "id"],
                 condition=Q(stage__in=sorted(QUEUE_STAGES)),

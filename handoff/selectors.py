@@ -59,7 +59,10 @@ def with_priority(queryset: QuerySet[Cycle], *, now: datetime) -> QuerySet[Cycle
     del now
     return queryset.order_by(
         F("attention_at").asc(nulls_last=True),
-        F("score_total").desc(nulls_last=True),
+        # PostgreSQL's default for DESC (nulls first), which the queue's indexes follow:
+        # SQLite cannot build an index with NULLS LAST. A cycle has no score only when
+        # no definition was active.
+        F("score_total").desc(),
         "id",
     )
 
@@ -119,8 +122,10 @@ def queue_scope(*, actor, team: bool) -> QuerySet[Cycle]:
     """The queue's cycles: the actor's own, or the team's for managers and marketing."""
     if not can_view_queue(actor):
         raise PermissionDenied
-    base = Cycle.objects.filter(stage__in=sorted(QUEUE_STAGES)).select_related(
-        "contact", "company", "owner", "field_owner", "bant"
+    base = (
+        Cycle.objects.filter(stage__in=sorted(QUEUE_STAGES))
+        .select_related("contact", "company", "owner", "field_owner", "bant")
+        .prefetch_related("bant__pain_points")  # the BANT chips name them
     )
     if team and can_view_team_queue(actor):
         return base
@@ -138,16 +143,6 @@ class StageCount:
     count: int
 
 
-def queue_counts(queryset: QuerySet[Cycle]) -> list[StageCount]:
-    """Open cycles per stage (one aggregate), in funnel order."""
-    counts = dict(queryset.order_by().values_list("stage").annotate(n=Count("id")))
-    return [
-        StageCount(stage=s, label=str(Stage(s).label), count=counts.get(s, 0))
-        for s in Stage.values
-        if s in QUEUE_STAGES
-    ]
-
-
 def sla_counts(queryset: QuerySet[Cycle], *, now: datetime) -> dict[str, int]:
     """How many are breached, due soon and on time (one aggregate)."""
     soon = sla_soon()
@@ -157,6 +152,33 @@ def sla_counts(queryset: QuerySet[Cycle], *, now: datetime) -> dict[str, int]:
         on_time=Count("id", filter=Q(sla_due_at__gt=now + soon)),
     )
     return {BREACHED: row["breached"], DUE_SOON: row["due_soon"], ON_TIME: row["on_time"]}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOverview:
+    stages: list[StageCount]
+    sla: dict[str, int]
+    total: int
+
+
+def queue_overview(queryset: QuerySet[Cycle], *, now: datetime) -> QueueOverview:
+    """The queue's counts per stage and per SLA state, and in all: one pass over the rows."""
+    soon = sla_soon()
+    stages = [s for s in Stage.values if s in QUEUE_STAGES]
+    row = queryset.order_by().aggregate(
+        total=Count("id"),
+        breached=Count("id", filter=Q(sla_due_at__lt=now)),
+        due_soon=Count("id", filter=Q(sla_due_at__gte=now, sla_due_at__lte=now + soon)),
+        on_time=Count("id", filter=Q(sla_due_at__gt=now + soon)),
+        **{f"stage_{s}": Count("id", filter=Q(stage=s)) for s in stages},
+    )
+    return QueueOverview(
+        stages=[
+            StageCount(stage=s, label=str(Stage(s).label), count=row[f"stage_{s}"]) for s in stages
+        ],
+        sla={BREACHED: row["breached"], DUE_SOON: row["due_soon"], ON_TIME: row["on_time"]},
+        total=row["total"],
+    )
 
 
 def sla_bucket(queryset: QuerySet[Cycle], bucket: str, *, now: datetime, soon: timedelta):
@@ -179,8 +201,10 @@ def handovers_for(*, actor) -> QuerySet[Cycle]:
     """What was handed over to a field sales rep (managers: to everyone), newest first."""
     if not can_view_handovers(actor):
         raise PermissionDenied
-    base = Cycle.objects.filter(field_owner__isnull=False).select_related(
-        "contact", "company", "owner", "field_owner", "bant"
+    base = (
+        Cycle.objects.filter(field_owner__isnull=False)
+        .select_related("contact", "company", "owner", "field_owner", "bant")
+        .prefetch_related("bant__pain_points")
     )
     if not is_manager(actor):
         base = base.filter(field_owner=actor)

@@ -66,7 +66,12 @@ def queue(request):
         )
         scope = filterset.queryset
         rows = selectors.with_priority(rows_of(filterset), now=now)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    is_filtered = any(v for k, v in request.GET.items() if k not in ("page", "tab"))
+    overview = selectors.queue_overview(scope, now=now) if tab != "handovers" else None
+    paginator = Paginator(rows, PAGE_SIZE)
+    if overview is not None and not is_filtered:
+        paginator.count = overview.total  # counted already, in the same pass
+    page = paginator.get_page(request.GET.get("page"))
     states = selectors.sla_states(page.object_list, now=now)
     params = request.GET.copy()
     params.pop("page", None)
@@ -76,12 +81,12 @@ def queue(request):
         "filter": filterset,
         "page": page,
         "rows": [QueueRow(c, states[c.pk], bant_chips(selectors.bant_of(c))) for c in page],
-        "stage_counts": selectors.queue_counts(scope) if tab != "handovers" else [],
-        "sla_counts": selectors.sla_counts(scope, now=now) if tab != "handovers" else {},
+        "stage_counts": overview.stages if overview else [],
+        "sla_counts": overview.sla if overview else {},
         "can_reassign": can_reassign(request.user),
         "reassign_form": ReassignForm(pool=Pool.FIELD if tab == "handovers" else Pool.INSIDE),
         "query": params.urlencode(),
-        "is_filtered": any(v for k, v in request.GET.items() if k not in ("page", "tab")),
+        "is_filtered": is_filtered,
     }
     template = "portal/_queue_rows.html" if request.htmx else "portal/queue.html"
     return render(request, template, context)
