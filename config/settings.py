@@ -229,6 +229,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=18, minute=30),
     },
 }
+# Home's figures (a month of activity per day, the counts by band) are recounted at
+# most this often per time zone; visits in between are served from the cache.
+HOME_FIGURES_SECONDS = _int("HOME_FIGURES_SECONDS", 60, minimum=0)
 # Leads per rescoring chunk (one Celery task each).
 SCORING_CHUNK_SIZE = _int("SCORING_CHUNK_SIZE", 5000, minimum=1)
 # At most this many drain tasks share one ingested batch (SKIP LOCKED splits

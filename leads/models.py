@@ -113,7 +113,8 @@ class Contact(models.Model):
         ordering = ["-last_activity_at", "id"]
         indexes = [
             # The leads list: most recently active first.
-            models.Index(fields=["-last_activity_at", "id"], name="contact_last_activity_idx"),
+            # Exactly the list's order (selectors.lead_list_for), so a page is an index range.
+            models.Index(fields=["-last_activity_at", "-id"], name="contact_last_activity_idx"),
         ]
 
     def __str__(self) -> str:

@@ -40,6 +40,12 @@ def _services_present(request):
         pytest.fail("this test needs Redis: set REDIS_URL=redis://…")
 
 
+@pytest.fixture(autouse=True)
+def _home_figures_recounted(settings):
+    """Home recounts on every visit here; tests/portal/test_home_figures.py tests the cache."""
+    settings.HOME_FIGURES_SECONDS = 0
+
+
 def _make_user(django_user_model, username: str, *roles: Role):
     user = django_user_model.objects.create_user(
         username=username, password="pw-" + username, email=f"{username}@portal.test"

@@ -1,6 +1,6 @@
 """Home: leads' figures beside scoring's bands and the versions awaiting the user."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from handoff import selectors as handoff_selectors
 from leads import selectors
 from leads.permissions import can_import_leads, can_view_leads
+from portal.figures import home_figures
 from scoring import selectors as scoring_selectors
 
 
@@ -28,7 +29,8 @@ def home(request):
         return redirect_to_login(request.get_full_path())
     if not can_view_leads(request.user):
         raise PermissionDenied
-    figures = selectors.dashboard_figures(actor=request.user)
+    cached = home_figures()  # computed at most once a minute (portal.figures)
+    figures = cached.leads
     now = timezone.now()
     days, counts = _daily_series(
         figures.activity_by_day,
@@ -38,7 +40,8 @@ def home(request):
     today = timezone.localdate(now).isoformat()
     context = {
         "figures": figures,
-        "bands": scoring_selectors.band_figures(),
+        "bands": cached.bands,
+        "figures_at": datetime.fromtimestamp(cached.computed_at, tz=UTC),
         "awaiting": scoring_selectors.versions_awaiting(actor=request.user),
         "queue": handoff_selectors.queue_summary(actor=request.user, now=now),
         "can_import": can_import_leads(request.user),
