@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "django_celery_beat",
+    "axes",
     "accounts",
     "leads",
     "scoring",
@@ -106,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login that axes refused into the lockout page (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -256,6 +259,9 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked. It needs
+    # the request, so authenticate() must get one (tests log in with force_login).
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -268,6 +274,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Reverse proxies in front of the app that append to X-Forwarded-For (nginx, a
+# load balancer): the client address the lockout and the API limits count is
+# the PROXY_COUNT-th entry from its right (accounts.addresses). 0: REMOTE_ADDR.
+PROXY_COUNT = _int("PROXY_COUNT", 0)
+
+# Login throttling (django-axes, accounts.lockout): the portal's login and the
+# Django admin's. A username and address pair is locked after LOGIN_FAILURE_LIMIT
+# failures, an address after LOGIN_ADDRESS_FAILURE_LIMIT on any usernames, until
+# LOGIN_LOCKOUT_MINUTES pass without another attempt; a success clears the pair.
+AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = _int("LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "accounts.lockout.LoginAttemptHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.addresses.client_address"
+# Masked in the stored form data and the log lines; the address stays readable in both.
+AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False  # no startup banner on every command; lockouts are logged all the same
 
 # --- i18n and time ----------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -389,7 +416,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Axes logs each failed login and lockout at WARNING, and chatters at INFO.
+        "axes": {"level": "WARNING"},
+    },
 }
 if LOG_FILE:
     LOGGING["handlers"]["file"] = {
