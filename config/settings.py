@@ -9,6 +9,7 @@ lists every variable.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -331,6 +332,15 @@ IMPORT_MAX_FILE_BYTES = _int("IMPORT_MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=
 IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 500_000, minimum=1)
 EVENTS_MAX_BATCH = 1000
 
+# API rate limits (accounts.throttling, docs/api.md "Limits"), counted in the cache
+# (Redis in production, so across processes): refused bearer tokens per client
+# address and minute (past it: 429 for any new token from the address), and
+# writes per token (or signed-in person) as "count/period" (s, min, h, day).
+API_AUTH_FAILURES_PER_MINUTE = _int("API_AUTH_FAILURES_PER_MINUTE", 10, minimum=1)
+API_WRITE_RATE = env.str("API_WRITE_RATE", default="") or "6000/min"
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_WRITE_RATE):
+    raise ImproperlyConfigured(f"API_WRITE_RATE={API_WRITE_RATE!r} is not a rate such as 6000/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
@@ -344,6 +354,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiWriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_write": API_WRITE_RATE},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

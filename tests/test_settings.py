@@ -61,6 +61,12 @@ def test_a_misspelt_boolean_stops_startup():
     assert "DEBUG='ture' is not a boolean" in result.stderr
 
 
+def test_a_write_rate_that_is_not_a_rate_stops_startup():
+    result = _run_check({"API_WRITE_RATE": "600 per minute"})
+    assert result.returncode != 0
+    assert "API_WRITE_RATE='600 per minute' is not a rate" in result.stderr
+
+
 def test_production_without_a_secret_key_stops_startup():
     result = _run_check({"DEBUG": "false", "SECRET_KEY": ""})
     assert result.returncode != 0
