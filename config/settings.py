@@ -392,6 +392,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Demo data --------------------------------------------------------------
+# seed_demo refuses to run with DEBUG off (its users' password is "demo") unless
+# given --force or this.
+DEMO_SEED_FORCE = _bool("DEMO_SEED_FORCE", False)
 DEMO_DATASETS_DIR = Path(
     env.str("DEMO_DATASETS_DIR", default=str(BASE_DIR.parent / "shared" / "datasets"))
 )
