@@ -362,6 +362,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# /api/schema/ and /api/docs/ are for signed-in people and integration tokens
+# (config.api_docs); true opens them to anyone.
+API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Alignment portal API",
     "DESCRIPTION": "Leads, activity and intent data in; scores out. "
