@@ -15,6 +15,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "axes",
+    "csp",
     "accounts",
     "leads",
     "scoring",
@@ -97,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -414,6 +417,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and
+# images only from this site (static/, vendor libraries included; no CDN), no
+# inline script or style (not even style="" attributes: widths come as data-*
+# attributes, static/js/portal.js), no eval, no plugins, no framing. data: images
+# are Bootstrap's and Swagger UI's SVG icons inside their CSS. A page that needs an
+# exception gets it with csp.decorators, never here. Django's debug pages (404, 500
+# with DEBUG on) go without it, as django-csp exempts them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Also log to this file (reopened when rotated). Records a command keeps off its
 # user's console (config.log.OPERATORS_ONLY: a failed import's traceback) go only here.
