@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
+from accounts.throttling import bad_tokens
 
 # How long another process may still accept a revoked token (docs/api.md).
 TOKEN_CACHE_SECONDS = 10.0
@@ -139,23 +140,40 @@ def _unknown_token() -> exceptions.AuthenticationFailed:
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <token>``; every refused token counts against its address.
+
+    An address past ``API_AUTH_FAILURES_PER_MINUTE`` refusals gets 429 for any
+    token not already verified in this process (accounts.throttling.BadTokenLimit).
+    """
+
     keyword = "Bearer"
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
+        try:
+            return self._authenticate(request, header)
+        except exceptions.AuthenticationFailed:
+            bad_tokens.record(request)
+            raise
+
+    def _authenticate(self, request, header: list[bytes]):
         if len(header) != 2:
+            bad_tokens.check(request)
             raise exceptions.AuthenticationFailed(
                 _("Send the header as: Authorization: Bearer <token>.")
             )
         try:
             secret = header[1].decode()
         except UnicodeDecodeError:
+            bad_tokens.check(request)
             raise exceptions.AuthenticationFailed(_("The token has invalid characters.")) from None
         key_hash = ApiToken.hash_secret(secret)
         cached = verified_tokens.get(key_hash)
         if cached is None:
+            # Before the lookup, so that an address past its limit learns nothing.
+            bad_tokens.check(request)
             generation = verified_tokens.generation
             token = (
                 ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)

@@ -9,11 +9,13 @@ lists every variable.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -85,6 +87,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "django_celery_beat",
+    "axes",
+    "csp",
     "accounts",
     "leads",
     "scoring",
@@ -95,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -106,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login that axes refused into the lockout page (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -259,6 +266,9 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked. It needs
+    # the request, so authenticate() must get one (tests log in with force_login).
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -271,6 +281,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Reverse proxies in front of the app that append to X-Forwarded-For (nginx, a
+# load balancer): the client address the lockout and the API limits count is
+# the PROXY_COUNT-th entry from its right (accounts.addresses). 0: REMOTE_ADDR.
+PROXY_COUNT = _int("PROXY_COUNT", 0)
+
+# Login throttling (django-axes, accounts.lockout): the portal's login and the
+# Django admin's. A username and address pair is locked after LOGIN_FAILURE_LIMIT
+# failures, an address after LOGIN_ADDRESS_FAILURE_LIMIT on any usernames, until
+# LOGIN_LOCKOUT_MINUTES pass without another attempt; a success clears the pair.
+AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = _int("LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "accounts.lockout.LoginAttemptHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.addresses.client_address"
+# Masked in the stored form data and the log lines; the address stays readable in both.
+AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False  # no startup banner on every command; lockouts are logged all the same
 
 # --- i18n and time ----------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -307,6 +338,15 @@ IMPORT_MAX_FILE_BYTES = _int("IMPORT_MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=
 IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 500_000, minimum=1)
 EVENTS_MAX_BATCH = 1000
 
+# API rate limits (accounts.throttling, docs/api.md "Limits"), counted in the cache
+# (Redis in production, so across processes): refused bearer tokens per client
+# address and minute (past it: 429 for any new token from the address), and
+# writes per token (or signed-in person) as "count/period" (s, min, h, day).
+API_AUTH_FAILURES_PER_MINUTE = _int("API_AUTH_FAILURES_PER_MINUTE", 10, minimum=1)
+API_WRITE_RATE = env.str("API_WRITE_RATE", default="") or "6000/min"
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_WRITE_RATE):
+    raise ImproperlyConfigured(f"API_WRITE_RATE={API_WRITE_RATE!r} is not a rate such as 6000/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
@@ -320,12 +360,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiWriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_write": API_WRITE_RATE},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# /api/schema/ and /api/docs/ are for signed-in people and integration tokens
+# (config.api_docs); true opens them to anyone.
+API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Alignment portal API",
     "DESCRIPTION": "Leads, activity and intent data in; scores out. "
@@ -356,6 +401,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Demo data --------------------------------------------------------------
+# seed_demo refuses to run with DEBUG off (its users' password is "demo") unless
+# given --force or this.
+DEMO_SEED_FORCE = _bool("DEMO_SEED_FORCE", False)
 DEMO_DATASETS_DIR = Path(
     env.str("DEMO_DATASETS_DIR", default=str(BASE_DIR.parent / "shared" / "datasets"))
 )
@@ -372,6 +420,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and
+# images only from this site (static/, vendor libraries included; no CDN), no
+# inline script or style (not even style="" attributes: widths come as data-*
+# attributes, static/js/portal.js), no eval, no plugins, no framing. data: images
+# are Bootstrap's and Swagger UI's SVG icons inside their CSS. A page that needs an
+# exception gets it with csp.decorators, never here. Django's debug pages (404, 500
+# with DEBUG on) go without it, as django-csp exempts them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Also log to this file (reopened when rotated). Records a command keeps off its
 # user's console (config.log.OPERATORS_ONLY: a failed import's traceback) go only here.
@@ -392,7 +462,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Axes logs each failed login and lockout at WARNING, and chatters at INFO.
+        "axes": {"level": "WARNING"},
+    },
 }
 if LOG_FILE:
     LOGGING["handlers"]["file"] = {

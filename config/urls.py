@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api_docs import SchemaView, docs_view
 from portal.views.home import home
 
 urlpatterns = [
@@ -17,7 +17,7 @@ urlpatterns = [
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("scoring.api.urls")),
     path("api/v1/", include("handoff.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", docs_view("api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -185,7 +185,7 @@ class BantForm(forms.Form):
         label=_("At least this many of the four confirmed"),
         min_value=0,
         max_value=len(BANT_ORDER),
-        widget=forms.NumberInput(attrs={"class": "form-control", "style": "max-width: 6rem"}),
+        widget=forms.NumberInput(attrs={"class": "form-control input-narrow"}),
     )
 
     def to_spec(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -109,6 +110,20 @@ def api_client(api_token):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_per_test(settings):
+    """Each test counts its own rate limits (accounts.throttling) from zero.
+
+    They live in the cache, which is shared by every test of a process (locmem)
+    or, with REDIS_URL, by both xdist processes: without this, the refused tokens
+    of one test would count against the next one's. A key prefix of its own is
+    enough; clearing the cache would flush the Redis database Celery uses too.
+    """
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -61,6 +61,12 @@ def test_a_misspelt_boolean_stops_startup():
     assert "DEBUG='ture' is not a boolean" in result.stderr
 
 
+def test_a_write_rate_that_is_not_a_rate_stops_startup():
+    result = _run_check({"API_WRITE_RATE": "600 per minute"})
+    assert result.returncode != 0
+    assert "API_WRITE_RATE='600 per minute' is not a rate" in result.stderr
+
+
 def test_production_without_a_secret_key_stops_startup():
     result = _run_check({"DEBUG": "false", "SECRET_KEY": ""})
     assert result.returncode != 0
@@ -73,9 +79,12 @@ def test_soft_time_limit_must_be_below_the_hard_one(soft, hard):
     assert result.returncode != 0
 
 
-def test_production_settings_pass_the_deploy_check():
+def test_production_settings_pass_the_deploy_check(tmp_path):
     result = _run_check(
         {
+            # An empty database of its own: a developer's seeded db.sqlite3 has demo
+            # users, which fail the check (portal.checks, tests/portal/).
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
             "DEBUG": "false",
             "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
             "ALLOWED_HOSTS": "portal.example.jp",

@@ -12,7 +12,12 @@ from rest_framework.response import Response
 from accounts.roles import is_integration, is_sales
 from handoff.api import serializers as s
 from handoff.models import CLOSED_STAGES, OPEN_STAGES, Cycle
-from handoff.permissions import can_use_handoff_api, can_view_team_queue, is_cycle_field_owner
+from handoff.permissions import (
+    can_use_handoff_api,
+    can_view_team_queue,
+    can_work_cycle,
+    is_cycle_field_owner,
+)
 from handoff.selectors import bant_of, sla_bucket, sla_soon, sla_states
 from handoff.services.calls import BantIncomplete, CallInput, call_log, cycle_promote
 from handoff.services.lifecycle import TransitionConflict, TransitionRefused
@@ -133,6 +138,11 @@ class CallView(generics.GenericAPIView):
     def post(self, request, pk: int):
         cycle = _cycle_for(request, pk)
         if is_cycle_field_owner(request.user, cycle) and not can_view_team_queue(request.user):
+            raise exceptions.PermissionDenied()
+        # Authorise before validating, as the page does: marketing reads the queue but
+        # logs no calls, and gets 403 whatever it sends, not the body's field errors.
+        # call_log checks again in its transaction.
+        if not can_work_cycle(request.user, cycle):
             raise exceptions.PermissionDenied()
         body = s.CallInSerializer(data=request.data)
         if not body.is_valid():

@@ -273,6 +273,11 @@ class Scale:
     hot: str
     fit_floor: str | None
 
+    @property
+    def hot_start_percent(self) -> float:
+        """Where the hot band begins on the bar (its tick)."""
+        return round(self.cold_percent + self.warm_percent, 2)
+
 
 def threshold_scale(thresholds: Mapping[str, Any]) -> Scale:
     warm, hot = float(thresholds["warm"]), float(thresholds["hot"])

@@ -7,8 +7,8 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_the_openapi_schema_is_served(client):
-    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_the_openapi_schema_is_served(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
     paths = schema["paths"]
@@ -31,11 +31,12 @@ def test_the_openapi_schema_is_served(client):
     assert (batch["minItems"], batch["maxItems"]) == (1, 1000)
 
 
-def test_the_schema_documents_filters(client):
-    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+def test_the_schema_documents_filters(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     names = {p["name"] for p in schema["paths"]["/api/v1/intent-signals"]["get"]["parameters"]}
     assert {"company", "topic", "observed_after", "observed_before", "page"} <= names
 
 
-def test_the_api_docs_page_is_served(client):
+def test_the_api_docs_page_is_served(client, marketing_user):
+    client.force_login(marketing_user)
     assert client.get("/api/docs/").status_code == 200

@@ -51,6 +51,12 @@ def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _development(settings):
+    # The test runner turns DEBUG off; seed_demo refuses to run then (tested below).
+    settings.DEBUG = True
+
+
 def _datasets_dir() -> Path:
     directory = Path(settings.DEMO_DATASETS_DIR)
     missing = datasets_missing(directory)
@@ -95,7 +101,9 @@ def test_seed_demo_creates_one_user_per_role_with_password_demo():
 
 def test_admin_user_can_open_the_django_admin(client):
     seed(*SMALL)
-    assert client.login(username="admin", password="demo")
+    # Through the admin's own login form: client.login() gives axes no request.
+    response = client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "demo"})
+    assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
 
 
@@ -305,3 +313,30 @@ def test_require_datasets_fails_naming_the_path(settings, tmp_path):
 )
 def test_kana_to_romaji_gives_passport_style_hepburn(kana, romaji):
     assert kana_to_romaji(kana) == romaji
+
+
+def test_with_debug_off_it_refuses_and_creates_no_user(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing to seed demo data with DEBUG off"):
+        call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    assert not get_user_model().objects.exists()
+
+
+def test_with_debug_off_force_seeds_all_the_same(settings, tmp_path):
+    settings.DEBUG = False
+    settings.DEMO_DATASETS_DIR = tmp_path / "nowhere"  # the small synthetic set is enough
+    call_command(
+        "seed_demo", "--force", "--companies", "5", "--contacts", "5",
+        stdout=StringIO(), stderr=StringIO(),
+    )  # fmt: skip
+    assert get_user_model().objects.filter(username="admin").exists()
+
+
+def test_with_debug_off_demo_seed_force_in_the_environment_seeds_too(settings, tmp_path):
+    settings.DEBUG = False
+    settings.DEMO_SEED_FORCE = True
+    settings.DEMO_DATASETS_DIR = tmp_path / "nowhere"
+    call_command(
+        "seed_demo", "--companies", "5", "--contacts", "5", stdout=StringIO(), stderr=StringIO()
+    )
+    assert get_user_model().objects.filter(username="admin").exists()

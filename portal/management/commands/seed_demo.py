@@ -65,8 +65,24 @@ class Command(BaseCommand):
             action="store_true",
             help="fail instead of seeding a synthetic set when the datasets are missing",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="seed even with DEBUG off (also DEMO_SEED_FORCE=true): the demo users, "
+            "admin among them, all get the password 'demo'",
+        )
 
     def handle(self, *args, **options) -> None:
+        # A production installation (DEBUG off) must not get an `admin` whose
+        # password is `demo` from a stray `make seed` or a copied deploy script.
+        if not (settings.DEBUG or options["force"] or settings.DEMO_SEED_FORCE):
+            raise CommandError(
+                "Refusing to seed demo data with DEBUG off: this looks like a production "
+                "installation, and the demo users (admin among them) would all get the "
+                "password 'demo'. Seed a development setup (DEBUG=true, the default), or "
+                "pass --force (or set DEMO_SEED_FORCE=true) if you really want demo users "
+                "here, and give them real passwords afterwards."
+            )
         started = time.perf_counter()
         directory = Path(settings.DEMO_DATASETS_DIR)
         missing = datasets_missing(directory)
