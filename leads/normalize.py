@@ -75,7 +75,15 @@ _LEGAL_RE = re.compile(
 _SPACES_RE = re.compile(r"\s+")
 # Spaces and the punctuation people type inconsistently inside company names.
 _NOISE_RE = re.compile(r"[\s・･.,、。'\"()\[\]「」『』\-‐−–—ー_/&＆]+")
-_EMAIL_RE = re.compile(r"^[^@\s]+@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
+# The local part is a dot-atom (RFC 5322 3.2.3): atext characters in dot-separated
+# runs, so no leading, trailing or doubled dot, no spaces, quotes or angle brackets.
+# Quoted local parts ("a b"@x.jp) are legal but never real; they are refused too.
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_EMAIL_RE = re.compile(
+    rf"^{_ATEXT}(?:\.{_ATEXT})*@([a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+[a-z]{{2,}}$"
+)
+EMAIL_LOCAL_MAX_LENGTH = 64  # RFC 5321 4.5.3.1.1
+EMAIL_MAX_LENGTH = 254
 _DOMAIN_RE = re.compile(r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
 
 
@@ -105,12 +113,19 @@ def company_name_key(name: str | None) -> str:
 
 
 def normalize_email(value: str | None) -> str:
-    """NFKC (full-width ＠ and letters become ASCII), trimmed, lower-case."""
-    return clean_text(value).replace(" ", "").lower()
+    """NFKC (full-width ＠ and letters become ASCII), trimmed, lower-case.
+
+    A space inside is kept, so that is_valid_email refuses "a b@c.jp" instead
+    of storing somebody else's "ab@c.jp".
+    """
+    return clean_text(value).lower()
 
 
 def is_valid_email(value: str) -> bool:
-    return bool(value) and len(value) <= 254 and bool(_EMAIL_RE.match(value))
+    """A normalised address whose local part is a dot-atom of at most 64 characters."""
+    if not value or len(value) > EMAIL_MAX_LENGTH or not _EMAIL_RE.match(value):
+        return False
+    return len(value.rpartition("@")[0]) <= EMAIL_LOCAL_MAX_LENGTH
 
 
 def normalize_domain(value: str | None) -> str:

@@ -428,3 +428,11 @@ def test_a_single_event_that_is_not_an_object_is_a_400(api, raw):
     response = api.post(SINGLE, raw, content_type="application/json")
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
+
+
+def test_an_event_for_an_address_with_a_space_is_rejected_not_merged_into_another(api):
+    ContactFactory(email="ab@c.com")
+    body = post(api, [event(1, contact={"email": "a b@c.com"})]).json()
+    assert body["results"][0]["status"] == "rejected"
+    assert list(body["results"][0]["errors"]) == ["contact.email"]
+    assert not Activity.objects.exists()
