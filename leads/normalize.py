@@ -95,6 +95,16 @@ def clean_text(value: str | None) -> str:
     return _SPACES_RE.sub(" ", text).strip()
 
 
+def normalize_identifier(value: str) -> str:
+    """Another system's id (an event's source and external_id, a signal's provider and id).
+
+    Surrounding whitespace (Unicode, so the ideographic space too) is trimmed and
+    the text is NFC-normalised, so the same id typed composed ("が") or decomposed
+    ("か" + U+3099) is one id. Nothing else: ids stay case- and width-sensitive.
+    """
+    return unicodedata.normalize("NFC", value.strip())
+
+
 def company_name_key(name: str | None) -> str:
     """The key two spellings of one company name share.
 

@@ -13,6 +13,7 @@ from leads.normalize import (
     normalize_digits,
     normalize_domain,
     normalize_email,
+    normalize_identifier,
 )
 
 
@@ -79,7 +80,7 @@ class IntentApiFilter(django_filters.FilterSet):
         label=_("Company domain"), method="filter_company_domain"
     )
     topic = django_filters.CharFilter(label=_("Topic"), field_name="topic", lookup_expr="iexact")
-    provider = django_filters.CharFilter(label=_("Provider"), field_name="provider")
+    provider = django_filters.CharFilter(label=_("Provider"), method="filter_provider")
     min_strength = django_filters.NumberFilter(
         label=_("Strength at least"), field_name="strength", lookup_expr="gte"
     )
@@ -96,3 +97,6 @@ class IntentApiFilter(django_filters.FilterSet):
 
     def filter_company_domain(self, queryset, name, value: str):
         return queryset.filter(company__domain=normalize_domain(value))
+
+    def filter_provider(self, queryset, name, value: str):
+        return queryset.filter(provider=normalize_identifier(value))

@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from leads.api import validation
 from leads.models import Activity, Company, Contact, IntentSignal
-from leads.normalize import clean_text, normalize_phone
+from leads.normalize import clean_text, normalize_identifier, normalize_phone
 from leads.reference import Industry, Prefecture, parse_industry, parse_prefecture
 from leads.services.contacts import ContactInput
 from leads.services.ingest import COMPANY_FIELDS, CompanyInput
@@ -85,6 +85,13 @@ class CleanCharField(serializers.CharField):
         return clean_text(super().to_internal_value(data))
 
 
+class IdentifierField(serializers.CharField):
+    """Another system's id: trimmed and NFC-normalised before the length check."""
+
+    def to_internal_value(self, data):
+        return normalize_identifier(super().to_internal_value(data))
+
+
 @extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """ISO 8601 with a UTC offset; a naive time is refused, not guessed."""
@@ -138,7 +145,8 @@ class EventSerializer(serializers.Serializer):
     source = serializers.CharField(max_length=validation.SOURCE_MAX_LENGTH)
     external_id = serializers.CharField(
         max_length=validation.EXTERNAL_ID_MAX_LENGTH,
-        help_text="With source, the idempotency key: replaying an event stores nothing new.",
+        help_text="With source, the idempotency key: replaying an event stores nothing new. "
+        "Trimmed and NFC-normalised; compared case-sensitively.",
     )
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     occurred_at = AwareDateTimeField(
@@ -391,9 +399,11 @@ class IntentInSerializer(serializers.Serializer):
     topic = CleanCharField(max_length=IntentSignal._meta.get_field("topic").max_length)
     strength = serializers.IntegerField(min_value=0, max_value=100)
     observed_at = AwareDateTimeField()
-    provider = serializers.CharField(max_length=IntentSignal._meta.get_field("provider").max_length)
-    external_id = serializers.CharField(
-        max_length=IntentSignal._meta.get_field("external_id").max_length
+    provider = IdentifierField(max_length=IntentSignal._meta.get_field("provider").max_length)
+    external_id = IdentifierField(
+        max_length=IntentSignal._meta.get_field("external_id").max_length,
+        help_text="With provider, the idempotency key. Trimmed and NFC-normalised; "
+        "compared case-sensitively.",
     )
 
     def validate(self, attrs):
