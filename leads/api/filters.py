@@ -1,10 +1,14 @@
-"""List filters for the API (django-filter). Values are normalised like the data."""
+"""List filters for the API (django-filter). Values are normalised like the data.
+
+Numbers and times are bounded (config.filtering), so no value is a 500.
+"""
 
 from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from config.filtering import BoundedFilterSet
 from leads.filters import CompanyFilter
 from leads.models import Contact, IntentSignal
 from leads.normalize import (
@@ -43,7 +47,7 @@ class CompanyApiFilter(CompanyFilter):
         return queryset.filter(name_key__contains=key)
 
 
-class ContactApiFilter(django_filters.FilterSet):
+class ContactApiFilter(BoundedFilterSet):
     email = django_filters.CharFilter(label=_("E-mail"), method="filter_email")
     company = django_filters.NumberFilter(label=_("Company id"), field_name="company_id")
     company_domain = django_filters.CharFilter(
@@ -74,7 +78,7 @@ class ContactApiFilter(django_filters.FilterSet):
         return queryset.filter(name__icontains=text) | queryset.filter(email__icontains=text)
 
 
-class IntentApiFilter(django_filters.FilterSet):
+class IntentApiFilter(BoundedFilterSet):
     company = django_filters.NumberFilter(label=_("Company id"), field_name="company_id")
     company_domain = django_filters.CharFilter(
         label=_("Company domain"), method="filter_company_domain"
