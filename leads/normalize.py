@@ -74,17 +74,21 @@ _LEGAL_RE = re.compile(
 )
 _SPACES_RE = re.compile(r"\s+")
 # Spaces and the punctuation people type inconsistently inside company names.
-_NOISE_RE = re.compile(r"[\s・･.,、。'\"()\[\]「」『』\-‐−–—ー_/&＆]+")
+NAME_NOISE = r"\s・･.,、。'\"()\[\]「」『』\-‐−–—ー_/&＆"
+_NOISE_RE = re.compile(f"[{NAME_NOISE}]+")
 # The local part is a dot-atom (RFC 5322 3.2.3): atext characters in dot-separated
 # runs, so no leading, trailing or doubled dot, no spaces, quotes or angle brackets.
 # Quoted local parts ("a b"@x.jp) are legal but never real; they are refused too.
 _ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_EMAIL_RE = re.compile(
-    rf"^{_ATEXT}(?:\.{_ATEXT})*@([a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+[a-z]{{2,}}$"
+# A host name: labels of letters, digits and inner hyphens, then a top-level domain of
+# letters or an internationalised one in its ASCII form (xn--p1ai is .рф).
+HOST_NAME = (
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{0,58}[a-z0-9])"
 )
+_EMAIL_RE = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@{HOST_NAME}$")
+_DOMAIN_RE = re.compile(rf"^{HOST_NAME}$")
 EMAIL_LOCAL_MAX_LENGTH = 64  # RFC 5321 4.5.3.1.1
 EMAIL_MAX_LENGTH = 254
-_DOMAIN_RE = re.compile(r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
 
 
 def clean_text(value: str | None) -> str:
@@ -120,6 +124,11 @@ def company_name_key(name: str | None) -> str:
     # The long-vowel mark was removed with the dashes; that is deliberate:
     # "コンピュータ" and "コンピューター" are the same company in practice.
     return key[:255]
+
+
+def is_company_name(name: str) -> bool:
+    """Whether ``name`` can name a company: it has a key (not only spaces and punctuation)."""
+    return bool(company_name_key(name))
 
 
 def normalize_email(value: str | None) -> str:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from leads.models import Activity, Contact
 from leads.normalize import (
     clean_text,
+    is_company_name,
     is_valid_domain,
     is_valid_email,
     normalize_digits,
@@ -241,6 +242,8 @@ def company_ref_value(value: object, errors: Errors, *, path: str) -> CompanyRef
     name = text_value(
         value, "name", errors, path=f"{path}.name", max_length=_COMPANY_NAME_MAX_LENGTH
     )
+    if name and not is_company_name(name):
+        errors[f"{path}.name"] = [_("A company name needs letters or digits.")]
     number = text_value(
         value, "corporate_number", errors, path=f"{path}.corporate_number", max_length=20
     )

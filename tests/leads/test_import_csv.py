@@ -380,3 +380,16 @@ def test_an_address_that_is_not_one_is_a_row_error_and_nothing_is_written():
         (5, "email_invalid"),
     ]
     assert list(Contact.objects.values_list("email", "name")) == [("ab@c.co.jp", "")]
+
+
+def test_a_company_name_of_punctuation_only_is_a_row_error_not_a_crash():
+    # "[" has no match key: it could neither match a company nor be created as one.
+    outcome = leads_import_csv(
+        data=csv_bytes("会社名,氏名,メールアドレス", "[,山田,", "・・,田中,t@x.co.jp"),
+        dry_run=False,
+    )
+    assert [(e.line, e.code) for e in outcome.errors] == [
+        (2, "company_name_invalid"),
+        (3, "company_name_invalid"),
+    ]
+    assert not Company.objects.exists() and not Contact.objects.exists()

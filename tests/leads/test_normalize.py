@@ -140,3 +140,9 @@ def test_what_is_not_an_address_is_refused(address):
 
 def test_a_space_inside_an_address_is_kept_so_it_is_refused_not_merged():
     assert normalize_email(" a b@c.com ") == "a b@c.com"  # never somebody else's ab@c.com
+
+
+def test_an_internationalised_top_level_domain_in_ascii_form_is_valid():
+    assert is_valid_email(normalize_email("taro@example.xn--p1ai"))  # .рф
+    assert normalize_domain("https://shop.xn--p1ai/") == "shop.xn--p1ai"
+    assert not is_valid_email("taro@example.xn--p1a-")  # a label never ends with a hyphen
