@@ -11,7 +11,9 @@ filter form) however the filter was written:
 
 * a number filter on an integer column (ids, counts) takes whole numbers only;
 * every number filter is bounded to signed 64 bits unless it states its own bounds;
-* a date-time filter refuses a time whose UTC equivalent is out of range.
+* a date-time filter refuses a time whose UTC equivalent is out of range;
+* a yes/no filter takes true, false, 1 or 0 (any case); anything else is an error, not
+  the filter silently left out.
 
 Infrastructure, like the rest of ``config``: it knows no app.
 """
@@ -27,6 +29,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.utils import get_model_field
+from drf_spectacular.drainage import has_override, set_override
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -INT64_MAX  # symmetric: -2**63 itself gains nothing and is a corner case
@@ -60,6 +63,37 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
         return _in_utc_range(parsed)
 
 
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+class StrictBooleanWidgetMixin:
+    """A yes/no widget that hands the form field a value it does not know, instead of
+    None: ``has_intent=maybe`` is then a 400, not the filter silently left out."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        if value is None or value == "" or isinstance(value, bool):
+            return value if isinstance(value, bool) else None
+        return _BOOLEANS.get(str(value).lower(), value)
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        raise ValidationError(_("Give true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+def _strict_widget(widget):
+    widget_class = widget if isinstance(widget, type) else type(widget)
+    if issubclass(widget_class, StrictBooleanWidgetMixin):
+        return widget
+    return type(f"Strict{widget_class.__name__}", (StrictBooleanWidgetMixin, widget_class), {})
+
+
 def _is_integer_column(model, field_name: str | None) -> bool:
     if model is None or not field_name:
         return False
@@ -74,10 +108,24 @@ def bound_filter(model, filter_: django_filters.Filter) -> None:
     if isinstance(filter_, django_filters.NumberFilter):
         lookup = filter_.lookup_expr or "exact"
         plain = lookup in {"exact", "gt", "gte", "lt", "lte", "in", "range"}
-        if plain and not filter_.method and _is_integer_column(model, filter_.field_name):
+        is_integer = plain and not filter_.method and _is_integer_column(model, filter_.field_name)
+        if is_integer:
             filter_.field_class = forms.IntegerField
-        filter_.extra.setdefault("min_value", INT64_MIN)
-        filter_.extra.setdefault("max_value", INT64_MAX)
+        low = filter_.extra.setdefault("min_value", INT64_MIN)
+        high = filter_.extra.setdefault("max_value", INT64_MAX)
+        if not has_override(filter_, "field"):
+            # The schema states what the form takes (drf-spectacular would say "number"
+            # for an id filtered by its column, and give no bounds).
+            schema = {"type": "integer", "format": "int64"} if is_integer else {"type": "number"}
+            set_override(
+                filter_,
+                "field",
+                {**schema, "minimum": low, "maximum": high, "description": filter_.label},
+            )
+    elif isinstance(filter_, django_filters.BooleanFilter):
+        filter_.field_class = StrictNullBooleanField
+        widget = filter_.extra.get("widget") or django_filters.widgets.BooleanWidget
+        filter_.extra["widget"] = _strict_widget(widget)
     elif isinstance(filter_, django_filters.IsoDateTimeFilter):
         filter_.field_class = BoundedIsoDateTimeField
     elif isinstance(filter_, django_filters.DateTimeFilter):

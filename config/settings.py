@@ -334,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema_allow_empty_query_values",
+        "leads.api.schema.postprocess_schema",
+    ],
     # One name per choice set the API shares (the BANT items' statuses).
     "ENUM_NAME_OVERRIDES": {
         "BantStatusEnum": "handoff.models.BantStatus.choices",

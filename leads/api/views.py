@@ -95,6 +95,13 @@ def _invalid(errors: dict[str, list[str]]) -> exceptions.ValidationError:
     return exceptions.ValidationError(errors)
 
 
+class IdentityConflict(exceptions.APIException):
+    """A valid item that would take a domain or 法人番号 another company holds: 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 def _validate_each(
     items: Sequence, serializer_class: type[Serializer]
 ) -> tuple[list, list[int], dict[int, dict[str, list[str]]]]:
@@ -252,9 +259,13 @@ def _list_schema(
     created: str,
     existed: str,
     create_description: str | None = None,
+    conflict: str | None = None,
 ):
     def decorate(view: type[_ResourceListView]) -> type[_ResourceListView]:
         out = view.serializer_class
+        conflicts = (
+            {409: OpenApiResponse(_ERRORS.response, description=conflict)} if conflict else {}
+        )
         return extend_schema_view(
             get=extend_schema(
                 summary=summary,
@@ -270,6 +281,7 @@ def _list_schema(
                     201: OpenApiResponse(out, description=created),
                     200: OpenApiResponse(out, description=existed),
                     400: _ERRORS,
+                    **conflicts,
                     **_DENIED,
                 },
                 tags=[tag],
@@ -342,6 +354,8 @@ def _upsert_results(
     "matches); every given field is then set. A blank or null field is left alone.",
     created="Created.",
     existed="Updated.",
+    conflict="The company found would take a domain or corporate number another company "
+    'holds: {"domain": ["Another company (id 7) already has this value."]}.',
 )
 class CompanyListView(_ResourceListView):
     serializer_class = s.CompanyOutSerializer
@@ -352,7 +366,8 @@ class CompanyListView(_ResourceListView):
     def save_one(self, item):
         result = companies_upsert(companies=[item]).items[0]
         if result.outcome == CompanyOutcome.REJECTED:
-            raise _invalid(dict(result.errors))
+            # The body is valid; the database's state refuses it (docs/api.md).
+            raise IdentityConflict(dict(result.errors))
         return {"pk": result.company_id}, result.outcome == CompanyOutcome.CREATED
 
 

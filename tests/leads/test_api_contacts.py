@@ -195,3 +195,11 @@ def test_an_address_that_is_not_one_is_a_field_error_and_nothing_is_stored(api, 
     assert batch["results"][0]["status"] == "rejected"
     assert list(batch["results"][0]["errors"]) == ["email"]
     assert list(Contact.objects.values_list("email", "name")) == [("ab@c.com", "")]
+
+
+def test_a_blank_job_level_is_null_and_booleans_are_json_booleans(api):
+    ContactFactory(job_level="")
+    assert api.get(URL).json()["results"][0]["job_level"] is None
+    response = api.post(URL, {"email": "a@b.co.jp", "has_consent": "yes"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["has_consent"]
+    assert not Contact.objects.filter(email="a@b.co.jp").exists()

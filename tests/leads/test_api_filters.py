@@ -37,6 +37,7 @@ BAD_TIMES = [
     "soon",
 ]
 BAD_PAGES = ["0", "-1", "1.5", "abc", "１"]
+BAD_BOOLEANS = ["maybe", "2", "-58800"]  # were ignored: the whole list came back
 
 
 def _cases():
@@ -46,6 +47,8 @@ def _cases():
                 yield from ((url, name, value) for value in BAD_NUMBERS)
             elif isinstance(filter_, django_filters.DateTimeFilter):
                 yield from ((url, name, value) for value in BAD_TIMES)
+            elif isinstance(filter_, django_filters.BooleanFilter):
+                yield from ((url, name, value) for value in BAD_BOOLEANS)
         for name in ("page", "page_size"):
             yield from ((url, name, value) for value in BAD_PAGES)
 
@@ -66,6 +69,7 @@ def test_the_cases_cover_the_filters_the_issue_named():
         ("/api/v1/intent-signals", "observed_after"),
         ("/api/v1/intent-signals", "observed_before"),
         ("/api/v1/handoff/leads", "page"),
+        ("/api/v1/companies", "has_intent"),
     } <= named
 
 
