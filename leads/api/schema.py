@@ -66,7 +66,15 @@ def _event_rules(schema: dict) -> None:
 
 
 def postprocess_schema(result, generator, request, public):
-    """drf-spectacular hook: the cross-field rules above."""
+    """drf-spectacular hook: the cross-field rules above, and bodies that are required.
+
+    Every operation that takes a body needs one (a JSON object; without it the
+    answer is a 400): drf-spectacular marks it optional when no field is required.
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["requestBody"]["required"] = True
     schemas = result.get("components", {}).get("schemas", {})
     for name in ("CompanyRefRequest", "CompanyInRequest"):
         if name in schemas:
