@@ -42,3 +42,19 @@ def exception_handler(exc, context):
     if is_list and isinstance(exc, exceptions.ValidationError):
         response.data = {"non_field_errors": response.data}
     return response
+
+
+def schema_allow_empty_query_values(result, generator, request, public):
+    """drf-spectacular hook: an empty query parameter (``?topic=``) is one left out.
+
+    django-filter and the paginator ignore an empty value, so the schema says
+    that every query parameter also takes "" (OpenAPI ``allowEmptyValue``).
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
+    return result

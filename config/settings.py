@@ -111,8 +111,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    # Last: turns a login that axes refused into the lockout page (accounts.lockout).
+    # Turns a login that axes refused into the lockout page (accounts.lockout).
     "axes.middleware.AxesMiddleware",
+    # Last, so that it sees the exception of the view itself (DRF re-raises it).
+    "config.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -148,7 +150,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = _int("CONN_MAX_AGE", 60 if not DEBUG else
 # request that finds it and is then replaced. Turn it on where idle connections
 # get cut (a pooler or firewall with an idle timeout, a failover).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = _bool("CONN_HEALTH_CHECKS", False)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# How long a write waits for a lock another writer holds before it gives up; a
+# request that gives up is answered 503 with Retry-After (config.middleware).
+# SQLite's busy timeout (default 20 s); on PostgreSQL ``lock_timeout``, unset by
+# default (PostgreSQL waits as long as it takes).
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+DB_LOCK_TIMEOUT = _int("DB_LOCK_TIMEOUT", 20 if _SQLITE else 0, minimum=0)
+if _SQLITE and DB_LOCK_TIMEOUT < 1:
+    raise ImproperlyConfigured("DB_LOCK_TIMEOUT must be at least 1 (second) on SQLite")
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and DB_LOCK_TIMEOUT:
+    DATABASES["default"].setdefault("OPTIONS", {})
+    options = DATABASES["default"]["OPTIONS"].get("options", "")
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"{options} -c lock_timeout={DB_LOCK_TIMEOUT * 1000}".strip()
+    )
+if _SQLITE:
     # WAL lets pages read while the background thread or another request writes.
     # IMMEDIATE transactions take the write lock when they begin, so two writers
     # queue for it (up to ``timeout`` seconds) instead of one failing with
@@ -156,7 +172,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
         {
-            "timeout": 20,
+            "timeout": DB_LOCK_TIMEOUT,
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
@@ -382,6 +398,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema_allow_empty_query_values",
+        "leads.api.schema.postprocess_schema",
+    ],
     # One name per choice set the API shares (the BANT items' statuses).
     "ENUM_NAME_OVERRIDES": {
         "BantStatusEnum": "handoff.models.BantStatus.choices",

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.filtering import BoundedFilterSet
 from handoff.models import (
     CLOSED_STAGES,
     QUEUE_STAGES,
@@ -67,7 +68,7 @@ def with_priority(queryset: QuerySet[Cycle], *, now: datetime) -> QuerySet[Cycle
     )
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(BoundedFilterSet):
     stage = django_filters.ChoiceFilter(
         label=_("Stage"),
         choices=[(s, Stage(s).label) for s in Stage.values if s in QUEUE_STAGES],

@@ -78,16 +78,16 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     else:
-        if _NUL in text:
-            raise CsvFileError(_("The file holds binary data; it is not a CSV file."))
+        # A NUL character is refused by read_rows, with its line.
         encoding = ENCODING_UTF8_BOM if data.startswith(b"\xef\xbb\xbf") else ENCODING_UTF8
         return text, encoding
     try:
         text = data.decode("cp932")
     except UnicodeDecodeError:
         text = ""
-    if text and not _IMPLAUSIBLE_RE.search(text) and not _looks_like_euc_jp(data, text):
-        return text, ENCODING_CP932
+    plausible = not _IMPLAUSIBLE_RE.search(text.replace(_NUL, ""))
+    if text and plausible and not _looks_like_euc_jp(data, text):
+        return text, ENCODING_CP932  # a NUL character is refused by read_rows, with its line
     raise CsvFileError(
         _(
             "The file is neither UTF-8 nor Shift_JIS (CP932), or it is damaged. In Excel, "
@@ -114,29 +114,170 @@ def sniff_delimiter(text: str) -> str:
     return "\t" if "\t" in first and "," not in first else ","
 
 
+# Excel holds at most this many characters in a cell, so a longer value cannot
+# be what a spreadsheet meant: it is text swallowed by a quote left open.
+MAX_VALUE_CHARS = 32_767
+# A quoted value whose second or later line has this many delimiters (or the
+# header's width minus one, if more) holds whole rows a stray quote swallowed.
+# Small files are left alone: a memo line in a three-column file may have two commas.
+_SWALLOWED_MIN_DELIMITERS = 4
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_QUOTED_RE = re.compile(r'"[^"]*(?:""[^"]*)*"')
+
+
+def _line_of(text: str, position: int, *, start: int = 0, start_line: int = 1) -> int:
+    """The physical line (as csv counts them: CRLF, LF or CR) of ``text[position]``."""
+    return start_line + len(_LINE_BREAK_RE.findall(text, start, position))
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    if line <= 1:
+        return 0
+    for number, match in enumerate(_LINE_BREAK_RE.finditer(text), start=2):
+        if number == line:
+            return match.end()
+    return len(text)
+
+
+def _quote_problem(text: str, start: int, delimiter: str) -> tuple[str, int, int] | None:
+    """The first quoting error in the record at ``text[start:]``.
+
+    ``(kind, opened, at)``: "unclosed" when a quote opened at ``opened`` is
+    never closed; "stray" when the value quoted at ``opened`` is followed by
+    more text at ``at`` (a quote inside it was not doubled). None if the
+    record's quoting is sound. Only called after the csv module refused the
+    record, so it may be slow-ish; the regular expressions keep it linear.
+    """
+    unquoted = re.compile(f"[^{re.escape(delimiter)}\r\n]*")
+    size, pos = len(text), start
+    while pos < size:
+        if text[pos] == '"':
+            match = _QUOTED_RE.match(text, pos)
+            if match is None:
+                return "unclosed", pos, size
+            end = match.end()
+            if end < size and text[end] not in (delimiter, "\r", "\n"):
+                return "stray", pos, end
+            pos = end
+        else:
+            pos = unquoted.match(text, pos).end()
+        if pos >= size or text[pos] != delimiter:
+            return None
+        pos += 1
+    return None
+
+
+def _malformed(text: str, line: int, delimiter: str) -> CsvFileError:
+    """Why the record starting on ``line`` cannot be read, naming the line to fix."""
+    start = _offset_of_line(text, line)
+    problem = _quote_problem(text, start, delimiter)
+    if problem is None:
+        # The csv module's own limit on a value (131,072 characters).
+        return _too_long(line, _line_of(text, len(text), start=start, start_line=line))
+    kind, opened, at = problem
+    opened_line = _line_of(text, opened, start=start, start_line=line)
+    at_line = _line_of(text, at, start=start, start_line=line)
+    if kind == "stray" and at_line == opened_line:
+        return CsvFileError(
+            gettext(
+                'Line %(line)d: a quote (") inside a quoted value must be doubled (""); '
+                "here the value ends at a quote and more text follows. Nothing was imported."
+            )
+            % {"line": opened_line},
+            line=opened_line,
+        )
+    if kind == "unclosed":
+        message = gettext(
+            'Line %(line)d opens a quote (") that is never closed, so every line after it '
+            "would be read as part of one value. Close or remove the quote. Nothing was imported."
+        )
+    else:
+        # Closed only lines later, by the quote of another value: the quote on
+        # opened_line swallowed the lines in between.
+        message = gettext(
+            'Line %(line)d opens a quote (") that is not closed on that line but on line '
+            "%(end)d, so the lines in between would be read as part of one value. Close or "
+            "remove the quote. Nothing was imported."
+        )
+    return CsvFileError(message % {"line": opened_line, "end": at_line}, line=opened_line)
+
+
+def _too_long(line: int, end: int) -> CsvFileError:
+    return CsvFileError(
+        gettext(
+            "Line %(line)d: a value is longer than %(max)s characters (it runs to line "
+            "%(end)d). A quote opened on line %(line)d is probably not closed where it should "
+            "be. Nothing was imported."
+        )
+        % {"line": line, "max": f"{MAX_VALUE_CHARS:,}", "end": end},
+        line=line,
+    )
+
+
+def _check_spanning_record(
+    fields: list[str], line: int, end: int, delimiter: str, width: int
+) -> None:
+    """A record over lines ``line``..``end``: refuse values that swallowed rows."""
+    threshold = max(_SWALLOWED_MIN_DELIMITERS, width - 1)
+    for value in fields:
+        if len(value) > MAX_VALUE_CHARS:
+            raise _too_long(line, end)
+        if delimiter not in value:
+            continue
+        for part in _LINE_BREAK_RE.split(value)[1:]:
+            if part.count(delimiter) >= threshold:
+                raise CsvFileError(
+                    gettext(
+                        "Line %(line)d: a quoted value runs to line %(end)d and holds what "
+                        "look like whole rows. A quote opened on line %(line)d is probably "
+                        "not closed where it should be. Nothing was imported."
+                    )
+                    % {"line": line, "end": end},
+                    line=line,
+                )
+
+
 def read_rows(text: str, *, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """``(line, fields)`` for every non-blank record, the header first.
 
     ``line`` is the physical line the record starts on (header = 1), so that a
     quoted field holding a line break does not shift later line numbers.
-    Raises CsvFileError on a malformed file (e.g. an unclosed quote).
+
+    Quoting is strict (RFC 4180), because a lenient reader turns a stray quote
+    into silently swallowed rows. Raises CsvFileError naming the line to fix
+    for: a quote never closed (the line it opened on), text after a closing
+    quote, a value longer than Excel's cell limit, a quoted value holding
+    whole rows, a NUL character. A quote inside an unquoted value (``5"``) is
+    kept as it is, as Excel reads it.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    nul = text.find(_NUL)
+    if nul >= 0:
+        line = _line_of(text, nul)
+        raise CsvFileError(
+            gettext(
+                "Line %(line)d holds a NUL character: the file is binary data or UTF-16, not "
+                "CSV text. Nothing was imported."
+            )
+            % {"line": line},
+            line=line,
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     line = 1
+    width = 0
     while True:
         try:
             fields = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            raise CsvFileError(
-                gettext("Line %(line)d cannot be read as CSV (%(error)s).")
-                % {"line": line, "error": exc},
-                line=line,
-            ) from None
+        except csv.Error:
+            raise _malformed(text, line, delimiter) from None
+        end = reader.line_num
+        if end > line:  # a quoted value holds a line break
+            _check_spanning_record(fields, line, end, delimiter, width)
         if any(f.strip() for f in fields):
+            width = width or len(fields)
             yield line, fields
-        line = reader.line_num + 1
+        line = end + 1
 
 
 def head_rows(

@@ -10,6 +10,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from config.filtering import BoundedFilterSet
 from leads.models import Activity, Company, Contact
 from leads.normalize import clean_text, company_name_key
 from leads.reference import Industry, Prefecture, Region
@@ -38,7 +39,7 @@ def _search(queryset: QuerySet, text: str, *, fields: tuple[str, ...], key_field
     return queryset.filter(query)
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(BoundedFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     prefecture = django_filters.ChoiceFilter(
         label=_("Prefecture"),
@@ -97,7 +98,7 @@ class ContactFilter(django_filters.FilterSet):
         return queryset if value else queryset.filter(is_unsubscribed=False)
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(BoundedFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     prefecture = django_filters.ChoiceFilter(
         label=_("Prefecture"), choices=Prefecture.choices, empty_label=ANY

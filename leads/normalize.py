@@ -74,9 +74,21 @@ _LEGAL_RE = re.compile(
 )
 _SPACES_RE = re.compile(r"\s+")
 # Spaces and the punctuation people type inconsistently inside company names.
-_NOISE_RE = re.compile(r"[\s・･.,、。'\"()\[\]「」『』\-‐−–—ー_/&＆]+")
-_EMAIL_RE = re.compile(r"^[^@\s]+@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
-_DOMAIN_RE = re.compile(r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
+NAME_NOISE = r"\s・･.,、。'\"()\[\]「」『』\-‐−–—ー_/&＆"
+_NOISE_RE = re.compile(f"[{NAME_NOISE}]+")
+# The local part is a dot-atom (RFC 5322 3.2.3): atext characters in dot-separated
+# runs, so no leading, trailing or doubled dot, no spaces, quotes or angle brackets.
+# Quoted local parts ("a b"@x.jp) are legal but never real; they are refused too.
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# A host name: labels of letters, digits and inner hyphens, then a top-level domain of
+# letters or an internationalised one in its ASCII form (xn--p1ai is .рф).
+HOST_NAME = (
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{0,58}[a-z0-9])"
+)
+_EMAIL_RE = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@{HOST_NAME}$")
+_DOMAIN_RE = re.compile(rf"^{HOST_NAME}$")
+EMAIL_LOCAL_MAX_LENGTH = 64  # RFC 5321 4.5.3.1.1
+EMAIL_MAX_LENGTH = 254
 
 
 def clean_text(value: str | None) -> str:
@@ -85,6 +97,16 @@ def clean_text(value: str | None) -> str:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
     return _SPACES_RE.sub(" ", text).strip()
+
+
+def normalize_identifier(value: str) -> str:
+    """Another system's id (an event's source and external_id, a signal's provider and id).
+
+    Surrounding whitespace (Unicode, so the ideographic space too) is trimmed and
+    the text is NFC-normalised, so the same id typed composed ("が") or decomposed
+    ("か" + U+3099) is one id. Nothing else: ids stay case- and width-sensitive.
+    """
+    return unicodedata.normalize("NFC", value.strip())
 
 
 def company_name_key(name: str | None) -> str:
@@ -104,13 +126,25 @@ def company_name_key(name: str | None) -> str:
     return key[:255]
 
 
+def is_company_name(name: str) -> bool:
+    """Whether ``name`` can name a company: it has a key (not only spaces and punctuation)."""
+    return bool(company_name_key(name))
+
+
 def normalize_email(value: str | None) -> str:
-    """NFKC (full-width ＠ and letters become ASCII), trimmed, lower-case."""
-    return clean_text(value).replace(" ", "").lower()
+    """NFKC (full-width ＠ and letters become ASCII), trimmed, lower-case.
+
+    A space inside is kept, so that is_valid_email refuses "a b@c.jp" instead
+    of storing somebody else's "ab@c.jp".
+    """
+    return clean_text(value).lower()
 
 
 def is_valid_email(value: str) -> bool:
-    return bool(value) and len(value) <= 254 and bool(_EMAIL_RE.match(value))
+    """A normalised address whose local part is a dot-atom of at most 64 characters."""
+    if not value or len(value) > EMAIL_MAX_LENGTH or not _EMAIL_RE.match(value):
+        return False
+    return len(value.rpartition("@")[0]) <= EMAIL_LOCAL_MAX_LENGTH
 
 
 def normalize_domain(value: str | None) -> str:

@@ -94,3 +94,39 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "WARNING",
     )
     assert result.returncode == 0, result.stderr
+
+
+def _database_settings(env_overrides: dict[str, str]) -> dict:
+    dropped = {"DATABASE_URL", "REDIS_URL", "DB_LOCK_TIMEOUT"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(env_overrides)
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps({'options': settings.DATABASES['default'].get('OPTIONS', {}), "
+        "'timeout': settings.DB_LOCK_TIMEOUT}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    import json
+
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_lock_timeout_is_sqlites_busy_timeout_and_postgres_lock_timeout():
+    assert _database_settings({})["options"]["timeout"] == 20  # the embedded default
+    assert _database_settings({"DB_LOCK_TIMEOUT": "3"})["options"]["timeout"] == 3
+    postgres = {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}
+    assert "lock_timeout" not in str(_database_settings(postgres)["options"])  # it waits
+    waiting = _database_settings({**postgres, "DB_LOCK_TIMEOUT": "5"})["options"]
+    assert waiting["options"] == "-c lock_timeout=5000"
+
+
+def test_the_database_busy_middleware_is_installed_last():
+    assert settings.MIDDLEWARE[-1] == "config.middleware.DatabaseBusyMiddleware"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import BasePermission
@@ -11,22 +12,20 @@ from rest_framework.response import Response
 
 from accounts.roles import is_integration, is_sales
 from handoff.api import serializers as s
-from handoff.models import CLOSED_STAGES, OPEN_STAGES, Cycle
+from handoff.api.filters import QUEUE_STAGES_API, SLA_STATES_API, QueueApiFilter
+from handoff.models import CLOSED_STAGES, Cycle
 from handoff.permissions import (
     can_use_handoff_api,
     can_view_team_queue,
     can_work_cycle,
     is_cycle_field_owner,
 )
-from handoff.selectors import bant_of, sla_bucket, sla_soon, sla_states
+from handoff.selectors import bant_of, sla_states
 from handoff.services.calls import BantIncomplete, CallInput, call_log, cycle_promote
 from handoff.services.lifecycle import TransitionConflict, TransitionRefused
-from handoff.services.sla import BREACHED, DUE_SOON, ON_TIME
 from leads.api import schema as _schema  # noqa: F401  (registers the Bearer scheme)
 from leads.api.parsers import JSONBodyParser
 from leads.api.views import ApiPagination
-
-QUEUE_STAGES_API = frozenset(OPEN_STAGES)
 
 
 class CanUseHandoff(BasePermission):
@@ -67,15 +66,14 @@ def item(cycle: Cycle, state) -> dict:
     tags=["handoff"],
     summary="The queue: open leads with their stage, owner, SLA and BANT",
     parameters=[
-        OpenApiParameter("stage", enum=sorted(QUEUE_STAGES_API), description="Only this stage."),
+        OpenApiParameter("stage", enum=list(QUEUE_STAGES_API), description="Only this stage."),
         OpenApiParameter("owner", str, description="Only this owner's (username)."),
-        OpenApiParameter(
-            "sla_state", enum=[BREACHED, DUE_SOON, ON_TIME], description="Only these."
-        ),
+        OpenApiParameter("sla_state", enum=list(SLA_STATES_API), description="Only these."),
     ],
     responses={
         200: s.QueueItemSerializer(many=True),
-        400: OpenApiResponse(description="A bad filter."),
+        400: OpenApiResponse(description="A bad filter or page number."),
+        404: OpenApiResponse(description="A page past the last one."),
     },
 )
 class QueueView(generics.GenericAPIView):
@@ -85,24 +83,11 @@ class QueueView(generics.GenericAPIView):
     filter_backends: list = []
 
     def get(self, request):
-        queryset = _scope(request.user).exclude(stage__in=sorted(CLOSED_STAGES))
-        errors = {}
-        stage = request.query_params.get("stage")
-        if stage:
-            if stage not in QUEUE_STAGES_API:
-                errors["stage"] = [f"not one of {sorted(QUEUE_STAGES_API)}"]
-            queryset = queryset.filter(stage=stage)
-        owner = request.query_params.get("owner")
-        if owner:
-            queryset = queryset.filter(owner__username=owner[:150])
-        sla = request.query_params.get("sla_state")
-        if sla:
-            if sla in (BREACHED, DUE_SOON, ON_TIME):
-                queryset = sla_bucket(queryset, sla, now=timezone.now(), soon=sla_soon())
-            else:
-                errors["sla_state"] = [f"not one of {[BREACHED, DUE_SOON, ON_TIME]}"]
-        if errors:
-            raise exceptions.ValidationError(errors)
+        open_items = _scope(request.user).exclude(stage__in=sorted(CLOSED_STAGES))
+        filters = QueueApiFilter(request.query_params, queryset=open_items, request=request)
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
+        queryset = filters.qs
         page = self.paginate_queryset(queryset.order_by("-mql_at", "-id"))
         states = sla_states(page, now=timezone.now())
         return self.get_paginated_response([item(c, states[c.pk]) for c in page])

@@ -1,10 +1,14 @@
-"""List filters for the API (django-filter). Values are normalised like the data."""
+"""List filters for the API (django-filter). Values are normalised like the data.
+
+Numbers and times are bounded (config.filtering), so no value is a 500.
+"""
 
 from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from config.filtering import BoundedFilterSet
 from leads.filters import CompanyFilter
 from leads.models import Contact, IntentSignal
 from leads.normalize import (
@@ -13,6 +17,7 @@ from leads.normalize import (
     normalize_digits,
     normalize_domain,
     normalize_email,
+    normalize_identifier,
 )
 
 
@@ -42,7 +47,7 @@ class CompanyApiFilter(CompanyFilter):
         return queryset.filter(name_key__contains=key)
 
 
-class ContactApiFilter(django_filters.FilterSet):
+class ContactApiFilter(BoundedFilterSet):
     email = django_filters.CharFilter(label=_("E-mail"), method="filter_email")
     company = django_filters.NumberFilter(label=_("Company id"), field_name="company_id")
     company_domain = django_filters.CharFilter(
@@ -73,13 +78,13 @@ class ContactApiFilter(django_filters.FilterSet):
         return queryset.filter(name__icontains=text) | queryset.filter(email__icontains=text)
 
 
-class IntentApiFilter(django_filters.FilterSet):
+class IntentApiFilter(BoundedFilterSet):
     company = django_filters.NumberFilter(label=_("Company id"), field_name="company_id")
     company_domain = django_filters.CharFilter(
         label=_("Company domain"), method="filter_company_domain"
     )
     topic = django_filters.CharFilter(label=_("Topic"), field_name="topic", lookup_expr="iexact")
-    provider = django_filters.CharFilter(label=_("Provider"), field_name="provider")
+    provider = django_filters.CharFilter(label=_("Provider"), method="filter_provider")
     min_strength = django_filters.NumberFilter(
         label=_("Strength at least"), field_name="strength", lookup_expr="gte"
     )
@@ -96,3 +101,6 @@ class IntentApiFilter(django_filters.FilterSet):
 
     def filter_company_domain(self, queryset, name, value: str):
         return queryset.filter(company__domain=normalize_domain(value))
+
+    def filter_provider(self, queryset, name, value: str):
+        return queryset.filter(provider=normalize_identifier(value))

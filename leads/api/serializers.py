@@ -18,7 +18,12 @@ from rest_framework import serializers
 
 from leads.api import validation
 from leads.models import Activity, Company, Contact, IntentSignal
-from leads.normalize import clean_text, normalize_phone
+from leads.normalize import (
+    EMAIL_MAX_LENGTH,
+    clean_text,
+    normalize_identifier,
+    normalize_phone,
+)
 from leads.reference import Industry, Prefecture, parse_industry, parse_prefecture
 from leads.services.contacts import ContactInput
 from leads.services.ingest import COMPANY_FIELDS, CompanyInput
@@ -78,11 +83,78 @@ def _company_ref(data: dict) -> CompanyRef:
     return ref
 
 
-class CleanCharField(serializers.CharField):
+# JSON types as the schema states them. DRF's fields coerce (12 and 1.5 become
+# strings, "5" an integer, "yes" and 1 booleans), so a body the schema forbids
+# would be stored; integrations must hear about the type they sent instead.
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string; a number or a boolean is refused, not turned into text."""
+
+    default_error_messages = {"invalid": gettext_lazy("Must be a string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer; a string, a fraction or a boolean is refused."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false; "yes", "1" and 1 are refused."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class CleanCharField(StrictCharField):
     """Text as people type it, NFKC-normalised before the length check."""
 
     def to_internal_value(self, data):
         return clean_text(super().to_internal_value(data))
+
+
+class IdentifierField(StrictCharField):
+    """Another system's id: trimmed and NFC-normalised before the length check."""
+
+    def to_internal_value(self, data):
+        return normalize_identifier(super().to_internal_value(data))
+
+
+@extend_schema_field({"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH})
+class EmailAddressField(StrictCharField):
+    """An e-mail address, normalised (NFKC, lower case) and validated as docs/api.md says."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", EMAIL_MAX_LENGTH)
+        kwargs.setdefault("help_text", "Normalised: NFKC, lower case.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        raw = super().to_internal_value(data)
+        errors: validation.Errors = {}
+        email = validation.email_value({"email": raw}, "email", errors, path="email")
+        if errors:
+            raise serializers.ValidationError(errors["email"])
+        return email
+
+
+def _optional_text(max_length: int, **kwargs) -> serializers.CharField:
+    return CleanCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs
+    )
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -103,11 +175,9 @@ class AwareDateTimeField(serializers.Field):
 class CompanyRefSerializer(serializers.Serializer):
     """Names a company: by domain, name or corporate number (created if new)."""
 
-    domain = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, max_length=253
-    )
-    name = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=255)
-    corporate_number = serializers.CharField(
+    domain = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=253)
+    name = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=255)
+    corporate_number = StrictCharField(
         required=False, allow_blank=True, allow_null=True, max_length=20
     )
 
@@ -123,35 +193,42 @@ class CompanyRefSerializer(serializers.Serializer):
 
 
 class EventContactSerializer(serializers.Serializer):
-    email = serializers.EmailField(help_text="Normalised: NFKC, lower case.")
-    name = serializers.CharField(required=False, max_length=100)
-    name_kana = serializers.CharField(required=False, max_length=100)
-    title = serializers.CharField(required=False, max_length=100)
-    department = serializers.CharField(required=False, max_length=100)
-    phone = serializers.CharField(required=False, max_length=32)
-    company = serializers.CharField(
-        required=False, max_length=255, help_text="The company's name, e.g. 株式会社サンプル."
-    )
+    email = EmailAddressField()
+    # Blank or null is the same as absent for these (leads.api.validation.text_value).
+    name = _optional_text(100)
+    name_kana = _optional_text(100)
+    title = _optional_text(100)
+    department = _optional_text(100)
+    phone = _optional_text(32)
+    company = _optional_text(255, help_text="The company's name, e.g. 株式会社サンプル.")
 
 
 class EventSerializer(serializers.Serializer):
     source = serializers.CharField(max_length=validation.SOURCE_MAX_LENGTH)
     external_id = serializers.CharField(
         max_length=validation.EXTERNAL_ID_MAX_LENGTH,
-        help_text="With source, the idempotency key: replaying an event stores nothing new.",
+        help_text="With source, the idempotency key: replaying an event stores nothing new. "
+        "Trimmed and NFC-normalised; compared case-sensitively.",
     )
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     occurred_at = AwareDateTimeField(
         help_text="ISO 8601 with a UTC offset; at most one day in the future."
     )
+    # null is the same as absent for these three (leads.api.validation.event_from_json).
     contact = EventContactSerializer(
-        required=False, help_text="Who did it. Give contact or company, not both."
+        required=False,
+        allow_null=True,
+        help_text="Who did it. Give contact or company, not both.",
     )
     company = CompanyRefSerializer(
-        required=False, help_text="For an activity with no contact: the company."
+        required=False,
+        allow_null=True,
+        help_text="For an activity with no contact: the company.",
     )
     properties = serializers.DictField(
-        required=False, help_text='Any JSON object up to 16 KB, e.g. {"url": "/wp/dx"}.'
+        required=False,
+        allow_null=True,
+        help_text='Any JSON object up to 16 KB, e.g. {"url": "/wp/dx"}; null means {}.',
     )
 
 
@@ -182,7 +259,7 @@ class EventStatusSerializer(serializers.Serializer):
 # --- Companies ------------------------------------------------------------------
 
 
-class _ChoiceByName(serializers.CharField):
+class _ChoiceByName(StrictCharField):
     """A code given as the code itself or its name (東京都 / Tokyo / 13)."""
 
     def __init__(self, *, parse, choices, **kwargs):
@@ -209,12 +286,6 @@ class IndustryField(_ChoiceByName):
         super().__init__(parse=parse_industry, choices=Industry.choices, **kwargs)
 
 
-def _optional_text(max_length: int, **kwargs) -> serializers.CharField:
-    return CleanCharField(
-        required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs
-    )
-
-
 class CompanyInSerializer(serializers.Serializer):
     """A company to create or update. It is found by corporate_number, domain, then name."""
 
@@ -226,7 +297,7 @@ class CompanyInSerializer(serializers.Serializer):
         required=False, allow_blank=True, allow_null=True, help_text="JSIC division letter."
     )
     industry_detail = _optional_text(100)
-    employee_count = serializers.IntegerField(
+    employee_count = StrictIntegerField(
         required=False, allow_null=True, min_value=0, max_value=10_000_000
     )
     revenue_band = serializers.ChoiceField(
@@ -249,7 +320,25 @@ class CompanyInSerializer(serializers.Serializer):
         return CompanyInput(ref=ref, values=values)
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """An optional choice stored blank ("") and answered as null.
+
+    The schema's enum then never has to hold "", and "not known" reads the same
+    in every field (``employee_count`` and ``last_activity_at`` are null too).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.pop("allow_blank", None)
+        kwargs["allow_null"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class CompanyOutSerializer(serializers.ModelSerializer):
+    serializer_choice_field = BlankAsNullChoiceField  # industry, revenue_band, prefecture, region
+
     class Meta:
         model = Company
         fields = [
@@ -300,7 +389,7 @@ class UpsertBatchResultSerializer(serializers.Serializer):
 class ContactInSerializer(serializers.Serializer):
     """A contact to create or update, found by e-mail. Given fields are set."""
 
-    email = serializers.CharField(max_length=254, help_text="Normalised: NFKC, lower case.")
+    email = EmailAddressField()
     name = _optional_text(100)
     name_kana = _optional_text(100)
     title = _optional_text(100)
@@ -313,21 +402,14 @@ class ContactInSerializer(serializers.Serializer):
         error_messages=_NO_ECHO,
     )
     phone = _optional_text(32)
-    has_consent = serializers.BooleanField(required=False, allow_null=True)
-    is_unsubscribed = serializers.BooleanField(required=False, allow_null=True)
+    has_consent = StrictBooleanField(required=False, allow_null=True)
+    is_unsubscribed = StrictBooleanField(required=False, allow_null=True)
     company = CompanyRefSerializer(
         required=False,
         allow_null=True,
         help_text="Without it, a new contact's company comes from the e-mail's domain "
         "(unless it is a free-mail domain).",
     )
-
-    def validate_email(self, value):
-        errors: validation.Errors = {}
-        email = validation.email_value({"email": value}, "email", errors, path="email")
-        if errors:
-            raise serializers.ValidationError(errors["email"])
-        return email
 
     def validate(self, attrs):
         texts = {
@@ -352,6 +434,7 @@ class CompanyBriefSerializer(serializers.ModelSerializer):
 
 
 class ContactOutSerializer(serializers.ModelSerializer):
+    serializer_choice_field = BlankAsNullChoiceField  # job_level
     company = CompanyBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -389,11 +472,13 @@ class IntentInSerializer(serializers.Serializer):
 
     company = CompanyRefSerializer(help_text="Created if new: intent names companies first.")
     topic = CleanCharField(max_length=IntentSignal._meta.get_field("topic").max_length)
-    strength = serializers.IntegerField(min_value=0, max_value=100)
+    strength = StrictIntegerField(min_value=0, max_value=100)
     observed_at = AwareDateTimeField()
-    provider = serializers.CharField(max_length=IntentSignal._meta.get_field("provider").max_length)
-    external_id = serializers.CharField(
-        max_length=IntentSignal._meta.get_field("external_id").max_length
+    provider = IdentifierField(max_length=IntentSignal._meta.get_field("provider").max_length)
+    external_id = IdentifierField(
+        max_length=IntentSignal._meta.get_field("external_id").max_length,
+        help_text="With provider, the idempotency key. Trimmed and NFC-normalised; "
+        "compared case-sensitively.",
     )
 
     def validate(self, attrs):

@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from leads.models import Activity, Contact
 from leads.normalize import (
     clean_text,
+    is_company_name,
     is_valid_domain,
     is_valid_email,
     normalize_digits,
     normalize_domain,
     normalize_email,
+    normalize_identifier,
     normalize_phone,
 )
 from leads.services.contacts import ContactInput, company_ref_for_contact
@@ -73,7 +75,7 @@ def text_value(
     required: bool = False,
     clean: bool = True,
 ) -> str:
-    """A string field: NFKC-cleaned (``clean``) or stripped; "" when absent or invalid."""
+    """A string field: NFKC-cleaned (``clean``) or an identifier (trimmed, NFC); "" when invalid."""
     value = data.get(key)
     if value is None:
         if required:
@@ -88,7 +90,7 @@ def text_value(
     if _has_bad_characters(value):
         errors[path] = [_("Must not contain NUL characters or invalid Unicode.")]
         return ""
-    value = clean_text(value) if clean else value.strip()
+    value = clean_text(value) if clean else normalize_identifier(value)
     if not value:
         if required:
             errors[path] = [_("This field may not be blank.")]
@@ -240,6 +242,8 @@ def company_ref_value(value: object, errors: Errors, *, path: str) -> CompanyRef
     name = text_value(
         value, "name", errors, path=f"{path}.name", max_length=_COMPANY_NAME_MAX_LENGTH
     )
+    if name and not is_company_name(name):
+        errors[f"{path}.name"] = [_("A company name needs letters or digits.")]
     number = text_value(
         value, "corporate_number", errors, path=f"{path}.corporate_number", max_length=20
     )
@@ -286,7 +290,8 @@ def event_from_json(item: object, *, now: datetime) -> tuple[EventInput | None, 
     if type(item) is not dict:
         return None, {"non_field_errors": [_("Each event must be a JSON object.")]}
     errors: Errors = {}
-    # Identity fields are only stripped: (source, external_id) is compared exactly.
+    # Identity fields are only trimmed and NFC-normalised (normalize_identifier):
+    # (source, external_id) is compared exactly otherwise, case and width included.
     source = text_value(
         item,
         "source",

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import PageNumberPagination
@@ -44,12 +45,46 @@ _DENIED = {
     401: OpenApiResponse(description="No or an unknown token / session."),
     403: OpenApiResponse(description="Authenticated, but without the role."),
 }
+_PAST_THE_END = OpenApiResponse(description="A page past the last one.")
 
 
 class ApiPagination(PageNumberPagination):
+    """``?page=N&page_size=M``: a page that is not a whole number from 1 is a 400 naming it
+    (DRF would answer 404, or silently use the default size); a page past the end is a 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def _positive(self, request, name: str) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return None
+        if raw.isascii() and raw.isdigit():
+            number = int(raw) if len(raw) <= 18 else 10**18  # far past the end either way
+            if number >= 1:
+                return number
+        raise exceptions.ValidationError({name: [_("Give a whole number from 1.")]})
+
+    def get_page_size(self, request):
+        size = self._positive(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        if request.query_params.get(self.page_query_param) in self.last_page_strings:
+            return paginator.num_pages
+        return self._positive(request, self.page_query_param) or 1
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Results per page: {self.page_size} by default, "
+                    f"at most {self.max_page_size} (a larger size gives {self.max_page_size})."
+                )
+        return parameters
 
 
 class _ApiView(APIView):
@@ -58,6 +93,13 @@ class _ApiView(APIView):
 
 def _invalid(errors: dict[str, list[str]]) -> exceptions.ValidationError:
     return exceptions.ValidationError(errors)
+
+
+class IdentityConflict(exceptions.APIException):
+    """A valid item that would take a domain or 法人番号 another company holds: 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
 
 
 def _validate_each(
@@ -217,14 +259,18 @@ def _list_schema(
     created: str,
     existed: str,
     create_description: str | None = None,
+    conflict: str | None = None,
 ):
     def decorate(view: type[_ResourceListView]) -> type[_ResourceListView]:
         out = view.serializer_class
+        conflicts = (
+            {409: OpenApiResponse(_ERRORS.response, description=conflict)} if conflict else {}
+        )
         return extend_schema_view(
             get=extend_schema(
                 summary=summary,
                 tags=[tag],
-                responses={200: out(many=True), 400: _ERRORS, **_DENIED},
+                responses={200: out(many=True), 400: _ERRORS, 404: _PAST_THE_END, **_DENIED},
             ),
             post=extend_schema(
                 operation_id=create_id,
@@ -235,6 +281,7 @@ def _list_schema(
                     201: OpenApiResponse(out, description=created),
                     200: OpenApiResponse(out, description=existed),
                     400: _ERRORS,
+                    **conflicts,
                     **_DENIED,
                 },
                 tags=[tag],
@@ -307,6 +354,8 @@ def _upsert_results(
     "matches); every given field is then set. A blank or null field is left alone.",
     created="Created.",
     existed="Updated.",
+    conflict="The company found would take a domain or corporate number another company "
+    'holds: {"domain": ["Another company (id 7) already has this value."]}.',
 )
 class CompanyListView(_ResourceListView):
     serializer_class = s.CompanyOutSerializer
@@ -317,7 +366,8 @@ class CompanyListView(_ResourceListView):
     def save_one(self, item):
         result = companies_upsert(companies=[item]).items[0]
         if result.outcome == CompanyOutcome.REJECTED:
-            raise _invalid(dict(result.errors))
+            # The body is valid; the database's state refuses it (docs/api.md).
+            raise IdentityConflict(dict(result.errors))
         return {"pk": result.company_id}, result.outcome == CompanyOutcome.CREATED
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.text import match_key
@@ -99,6 +100,47 @@ def intent_signals_record(*, signals: Sequence[IntentInput]) -> IntentRecordResu
     return intent_signals_record_each(signals=signals).result
 
 
+_INSERT_COLUMNS = (
+    "company",
+    "topic",
+    "topic_key",
+    "strength",
+    "observed_at",
+    "provider",
+    "external_id",
+    "received_at",
+)
+_INSERT_BATCH = 100  # 800 parameters: under SQLite's 999
+
+
+def _insert_returning_keys(rows: Sequence[IntentSignal]) -> set[tuple[str, str]]:
+    """Insert ``rows``, skipping stored keys; the ``(provider, external_id)`` inserted."""
+    if not rows:
+        return set()
+    meta = IntentSignal._meta
+    fields = [meta.get_field(name) for name in _INSERT_COLUMNS]
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    inserted: set[tuple[str, str]] = set()
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), _INSERT_BATCH):
+            batch = rows[i : i + _INSERT_BATCH]
+            params = []
+            for row in batch:
+                row.received_at = now
+                params += [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} "
+                f"({', '.join(quote(f.column) for f in fields)}) VALUES {values} "
+                "ON CONFLICT (provider, external_id) DO NOTHING "
+                "RETURNING provider, external_id",
+                params,
+            )
+            inserted.update((provider, external_id) for provider, external_id in cursor.fetchall())
+    return inserted
+
+
 @dataclass(frozen=True)
 class IntentRecordEach:
     result: IntentRecordResult
@@ -138,19 +180,24 @@ def intent_signals_record_each(*, signals: Sequence[IntentInput]) -> IntentRecor
         )
         for s in new
     ]
-    # ignore_conflicts: a concurrent request may store the same signal between
-    # our read of the existing keys and this insert; the unique constraint keeps
-    # one row, and that signal is counted as created by both requests.
-    IntentSignal.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    # A concurrent request may store the same signal between our read of the
+    # existing keys and this insert: the unique constraint keeps one row, and
+    # RETURNING says which rows this insert stored, so exactly one request
+    # reports the signal created.
+    inserted = _insert_returning_keys(rows)
+    stored = [row for row in rows if (row.provider, row.external_id) in inserted]
     result = IntentRecordResult(
-        created=len(rows),
-        duplicates=len(signals) - len(rows),
-        company_ids=frozenset(row.company_id for row in rows),
+        created=len(stored),
+        duplicates=len(signals) - len(stored),
+        company_ids=frozenset(row.company_id for row in stored),
     )
-    if rows:
+    if stored:
         lead_facts_changed(
-            company_ids=result.company_ids, activity_since=min(row.observed_at for row in rows)
+            company_ids=result.company_ids, activity_since=min(row.observed_at for row in stored)
         )
+    new_indexes = {
+        i for i in new_indexes if (signals[i].provider, signals[i].external_id) in inserted
+    }
     return IntentRecordEach(
         result=result, is_created=tuple(i in new_indexes for i in range(len(signals)))
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from leads.models import Company
-from leads.normalize import clean_text, company_name_key, normalize_domain
+from leads.normalize import clean_text, company_name_key, is_company_name, normalize_domain
 from leads.signals import lead_facts_changed
 
 # Mail providers whose domain says nothing about the employer.
@@ -72,8 +72,11 @@ class CompanyRef:
 
     @classmethod
     def make(cls, *, name: str = "", domain: str = "", corporate_number: str = "") -> CompanyRef:
+        """A ref from loose input. A name without a key ("[", "・・") names nothing and
+        is dropped: it could neither match a company nor be created as one."""
+        name = clean_text(name)[:255]
         return cls(
-            name=clean_text(name)[:255],
+            name=name if is_company_name(name) else "",
             domain=normalize_domain(domain),
             corporate_number=clean_text(corporate_number).replace("-", ""),
         )

@@ -144,13 +144,13 @@ def test_a_name_only_company_is_found_by_its_name_in_any_spelling(api):
     assert response.json()["id"] == company.id
 
 
-def test_taking_another_companys_domain_is_a_400(api):
+def test_taking_another_companys_domain_is_a_409_with_the_field(api):
     CompanyFactory(domain="taken.example.jp")
     company = CompanyFactory(corporate_number="1234567890123", domain="mine.example.jp")
     response = api.post(
         URL, {"corporate_number": "1234567890123", "domain": "taken.example.jp"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409  # a valid body the stored companies refuse
     assert "Another company" in response.json()["domain"][0]
     company.refresh_from_db()
     assert company.domain == "mine.example.jp"
@@ -269,3 +269,25 @@ def test_a_company_batch_runs_a_bounded_number_of_queries(api, django_assert_max
     with django_assert_max_num_queries(30):
         body = api.post(f"{URL}/batch", {"companies": items}, format="json").json()
     assert body["created"] == 300
+
+
+def test_unknown_optional_choices_are_null_never_blank(api):
+    CompanyFactory(industry="", revenue_band="", prefecture="", region="")
+    (row,) = api.get(URL).json()["results"]
+    assert [row[k] for k in ("industry", "revenue_band", "prefecture", "region")] == [None] * 4
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 0},  # DRF would store "0"
+        {"name": "x", "employee_count": "5"},
+        {"name": "x", "employee_count": 1.5},
+        {"name": "x", "employee_count": True},
+        {"name": "x", "domain": 12},
+    ],
+)
+def test_json_types_are_strict(api, body):
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert not Company.objects.exists()

@@ -180,3 +180,26 @@ def test_a_contact_batch_runs_a_bounded_number_of_queries(api, django_assert_max
 def test_a_malformed_contact_batch_is_a_400(api, body):
     response = api.post(f"{URL}/batch", body, format="json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["a b@c.com", "<script>@x.com", ".a@c.com", "a.@c.com", "a..b@c.com", "x" * 65 + "@c.jp"],
+)
+def test_an_address_that_is_not_one_is_a_field_error_and_nothing_is_stored(api, address):
+    ContactFactory(email="ab@c.com", name="")
+    response = api.post(URL, {"email": address, "name": "山田"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["email"]
+    batch = api.post(f"{URL}/batch", {"contacts": [{"email": address}]}, format="json").json()
+    assert batch["results"][0]["status"] == "rejected"
+    assert list(batch["results"][0]["errors"]) == ["email"]
+    assert list(Contact.objects.values_list("email", "name")) == [("ab@c.com", "")]
+
+
+def test_a_blank_job_level_is_null_and_booleans_are_json_booleans(api):
+    ContactFactory(job_level="")
+    assert api.get(URL).json()["results"][0]["job_level"] is None
+    response = api.post(URL, {"email": "a@b.co.jp", "has_consent": "yes"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["has_consent"]
+    assert not Contact.objects.filter(email="a@b.co.jp").exists()

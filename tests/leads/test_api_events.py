@@ -428,3 +428,21 @@ def test_a_single_event_that_is_not_an_object_is_a_400(api, raw):
     response = api.post(SINGLE, raw, content_type="application/json")
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
+
+
+def test_an_event_for_an_address_with_a_space_is_rejected_not_merged_into_another(api):
+    ContactFactory(email="ab@c.com")
+    body = post(api, [event(1, contact={"email": "a b@c.com"})]).json()
+    assert body["results"][0]["status"] == "rejected"
+    assert list(body["results"][0]["errors"]) == ["contact.email"]
+    assert not Activity.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["[", "\u00a0[", "・・", "()"])
+def test_a_company_named_by_punctuation_only_is_a_field_error_not_a_500(api, name):
+    body = post(api, [event(1, contact=None, company={"name": name})]).json()
+    assert body["results"][0]["status"] == "rejected"
+    assert list(body["results"][0]["errors"]) == ["company.name"]
+    single = post(api, event(2, contact=None, company={"name": name}), path=SINGLE)
+    assert single.status_code == 400 and list(single.json()) == ["company.name"]
+    assert not Activity.objects.exists() and not Company.objects.exists()

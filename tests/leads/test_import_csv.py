@@ -360,3 +360,36 @@ def test_the_nta_sample_files_import_the_same_companies_in_both_encodings():
     company = Company.objects.get(corporate_number="1140001096923")
     assert (company.name, company.name_kana) == ("西武ハウス工業株式会社", "セイブハウスコウギョウ")
     assert (company.prefecture, company.city, company.postal_code) == ("31", "鳥取市", "680-0061")
+
+
+def test_an_address_that_is_not_one_is_a_row_error_and_nothing_is_written():
+    ContactFactory(email="ab@c.co.jp", name="")
+    outcome = leads_import_csv(
+        data=csv_bytes(
+            "会社名,氏名,メールアドレス",
+            "サンプル,山田,a b@c.co.jp",
+            "サンプル,田中,<script>@c.co.jp",
+            "サンプル,鈴木,ok.name@c.co.jp",
+            "サンプル,佐藤,a..b@c.co.jp",
+        ),
+        dry_run=False,
+    )
+    assert [(e.line, e.code) for e in outcome.errors] == [
+        (2, "email_invalid"),
+        (3, "email_invalid"),
+        (5, "email_invalid"),
+    ]
+    assert list(Contact.objects.values_list("email", "name")) == [("ab@c.co.jp", "")]
+
+
+def test_a_company_name_of_punctuation_only_is_a_row_error_not_a_crash():
+    # "[" has no match key: it could neither match a company nor be created as one.
+    outcome = leads_import_csv(
+        data=csv_bytes("会社名,氏名,メールアドレス", "[,山田,", "・・,田中,t@x.co.jp"),
+        dry_run=False,
+    )
+    assert [(e.line, e.code) for e in outcome.errors] == [
+        (2, "company_name_invalid"),
+        (3, "company_name_invalid"),
+    ]
+    assert not Company.objects.exists() and not Contact.objects.exists()

@@ -103,3 +103,46 @@ def test_regions():
     assert region_for("13") == "kanto"
     assert region_for("31") == "chugoku"
     assert region_for("47") == "kyushu"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "taro@example.co.jp",
+        "taro.yamada@example.co.jp",
+        "o'brien+news@example.com",
+        "a_b-c=d@sub.example.jp",
+        "x" * 64 + "@example.jp",  # the longest local part RFC 5321 allows
+    ],
+)
+def test_real_addresses_are_valid(address):
+    assert is_valid_email(normalize_email(address))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "<script>@x.com",
+        ".taro@example.co.jp",
+        "taro.@example.co.jp",  # old Japanese carrier addresses had these; they are refused
+        "ta..ro@example.co.jp",
+        "x" * 65 + "@example.jp",
+        "a b@c.com",
+        "a　b@c.com",  # an ideographic space
+        '"a b"@c.com',
+        "a@b@c.com",
+        "taro@example",
+    ],
+)
+def test_what_is_not_an_address_is_refused(address):
+    assert not is_valid_email(normalize_email(address))
+
+
+def test_a_space_inside_an_address_is_kept_so_it_is_refused_not_merged():
+    assert normalize_email(" a b@c.com ") == "a b@c.com"  # never somebody else's ab@c.com
+
+
+def test_an_internationalised_top_level_domain_in_ascii_form_is_valid():
+    assert is_valid_email(normalize_email("taro@example.xn--p1ai"))  # .рф
+    assert normalize_domain("https://shop.xn--p1ai/") == "shop.xn--p1ai"
+    assert not is_valid_email("taro@example.xn--p1a-")  # a label never ends with a hyphen

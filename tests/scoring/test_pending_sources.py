@@ -20,11 +20,21 @@ def _pending_contacts() -> set[int]:
     return set(PendingRescore.objects.exclude(contact=None).values_list("contact_id", flat=True))
 
 
-def test_a_csv_import_queues_its_contacts():
+def test_a_csv_import_queues_its_contacts_each_once():
     outcome = leads_import_csv(data=FIXTURE.read_bytes(), dry_run=False)
     assert not outcome.errors
-    assert _pending_contacts() == set(Contact.objects.values_list("id", flat=True))
-    assert _pending_contacts()
+    companies = set(
+        PendingRescore.objects.filter(company__isnull=False).values_list("company_id", flat=True)
+    )
+    through_company = set(
+        Contact.objects.filter(company_id__in=companies).values_list("id", flat=True)
+    )
+    # A pending company stands for its contacts: each contact is queued one way, not both.
+    assert _pending_contacts() | through_company == set(
+        Contact.objects.values_list("id", flat=True)
+    )
+    assert not _pending_contacts() & through_company
+    assert companies
 
 
 def test_a_dry_run_queues_nothing():

@@ -51,10 +51,12 @@ def _apply_leads(
     by_group, counts = _plan_companies(
         grouper.groups, write=write, header=grouper.parser.header, notes=notes
     )
+    marked: set[int] = set()  # companies told to rescore: they stand for their contacts too
     if write:
         changed = {id(t): t.company for t in by_group.values() if t.changed}
         _upsert_by_id(Company, list(changed.values()), COMPANY_FIELDS)
-        lead_facts_changed(company_ids={c.pk for c in changed.values() if c.pk is not None})
+        marked = {c.pk for c in changed.values() if c.pk is not None}
+        lead_facts_changed(company_ids=marked)
 
     # Contacts: one per normalised e-mail, the file's rows merged in line order.
     per_email: dict[str, list[int]] = {}
@@ -105,12 +107,18 @@ def _apply_leads(
             update_fields=[*write_fields, "updated_at"],
         )
         _upsert_by_id(Contact, updated, write_fields)
-        _attributes_changed([*created, *updated])
+        _attributes_changed([*created, *updated], covered=marked)
     return counts
 
 
-def _attributes_changed(contacts: list[Contact]) -> None:
-    """Tell listeners (scoring) which contacts were created or changed."""
+def _attributes_changed(contacts: list[Contact], *, covered: set[int]) -> None:
+    """Tell listeners (scoring) which contacts were created or changed.
+
+    A contact whose company is ``covered`` (marked in this transaction) is left
+    out: a company stands for all its contacts, so marking both rescored every
+    such contact twice (92,250 scores for a 41,000-contact, 10,250-company file).
+    """
+    contacts = [c for c in contacts if c.company_id not in covered]
     ids = {c.pk for c in contacts if c.pk is not None}
     missing = [c.email for c in contacts if c.pk is None]
     for chunk in _chunks(missing):

@@ -10,7 +10,13 @@ from django.db import transaction
 
 from leads import csvio
 from leads.models import Company
-from leads.normalize import clean_text, company_name_key, is_valid_domain, normalize_domain
+from leads.normalize import (
+    clean_text,
+    company_name_key,
+    is_company_name,
+    is_valid_domain,
+    normalize_domain,
+)
 from leads.services.imports.cells import _parse_corporate_number, _parse_datetime, _parse_strength
 from leads.services.imports.columns import _prepare
 from leads.services.imports.outcome import (
@@ -54,6 +60,9 @@ def _intent_row(
         domain = normalize_domain(raw)
         if not is_valid_domain(domain):
             fail(csvio.F_DOMAIN, "domain_invalid", value=raw)
+    if name and not is_company_name(name):
+        fail(csvio.F_COMPANY_NAME, "company_name_invalid", value=name)
+        name = ""
     if len(name) > _max_length(Company, "name"):
         fail(csvio.F_COMPANY_NAME, "too_long", max=_max_length(Company, "name"), length=len(name))
     if not (name or number or domain) and not errors:

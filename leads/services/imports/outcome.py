@@ -26,6 +26,7 @@ MESSAGES = {
         "The row has no e-mail address and no company name, domain or corporate number."
     ),
     "email_invalid": _("“%(value)s” is not a valid e-mail address."),
+    "company_name_invalid": _("“%(value)s” is not a company name: it has no letters or digits."),
     "domain_invalid": _("“%(value)s” is not a web address or domain."),
     "corporate_number_invalid": _("A corporate number has 13 digits; found “%(value)s”."),
     "employees_invalid": _(

@@ -12,6 +12,7 @@ from leads.models import Company, Contact
 from leads.normalize import (
     clean_text,
     email_domain,
+    is_company_name,
     is_valid_domain,
     is_valid_email,
     normalize_domain,
@@ -143,6 +144,9 @@ class _LeadParser:
                     if len(value) > self.lengths[column]:
                         fail(column, "too_long", max=self.lengths[column], length=len(value))
                     values[model_field] = value
+        if "name" in company and not is_company_name(company["name"]):
+            # Only spaces and punctuation: it could neither match nor name a company.
+            fail(csvio.F_COMPANY_NAME, "company_name_invalid", value=company.pop("name"))
         for column in self.company_values:
             if column in cells:
                 updates, problem = _company_value(column, cells[column])
