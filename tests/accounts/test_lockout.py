@@ -34,7 +34,11 @@ def test_the_default_limits_are_five_per_account_and_address_thirty_per_address(
     assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 30
     assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
-    assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+    # After everything that authenticates; only the busy-database answer comes later.
+    assert settings.MIDDLEWARE[-2:] == [
+        "axes.middleware.AxesMiddleware",
+        "config.middleware.DatabaseBusyMiddleware",
+    ]
 
 
 def test_after_fifty_wrong_passwords_the_right_one_is_refused(client, marketing_user):

@@ -125,8 +125,8 @@ def test_a_page_past_the_end_is_a_404_and_the_page_size_is_capped(api_client):
     assert body["count"] == 3 and len(body["results"]) == 3
 
 
-def test_the_schema_documents_the_400_and_the_page_bounds(client):
-    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+def test_the_schema_documents_the_400_and_the_page_bounds(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     for url in LISTS:
         operation = schema["paths"][url]["get"]
         assert {"400", "404"} <= set(operation["responses"]), url
