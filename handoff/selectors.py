@@ -144,22 +144,12 @@ class StageCount:
     count: int
 
 
-def sla_counts(queryset: QuerySet[Cycle], *, now: datetime) -> dict[str, int]:
-    """How many are breached, due soon and on time (one aggregate)."""
-    soon = sla_soon()
-    row = queryset.order_by().aggregate(
-        breached=Count("id", filter=Q(sla_due_at__lt=now)),
-        due_soon=Count("id", filter=Q(sla_due_at__gte=now, sla_due_at__lte=now + soon)),
-        on_time=Count("id", filter=Q(sla_due_at__gt=now + soon)),
-    )
-    return {BREACHED: row["breached"], DUE_SOON: row["due_soon"], ON_TIME: row["on_time"]}
-
-
 @dataclass(frozen=True, slots=True)
 class QueueOverview:
     stages: list[StageCount]
     sla: dict[str, int]
     total: int
+    unassigned: int
 
 
 def queue_overview(queryset: QuerySet[Cycle], *, now: datetime) -> QueueOverview:
@@ -168,6 +158,7 @@ def queue_overview(queryset: QuerySet[Cycle], *, now: datetime) -> QueueOverview
     stages = [s for s in Stage.values if s in QUEUE_STAGES]
     row = queryset.order_by().aggregate(
         total=Count("id"),
+        unassigned=Count("id", filter=Q(owner__isnull=True)),
         breached=Count("id", filter=Q(sla_due_at__lt=now)),
         due_soon=Count("id", filter=Q(sla_due_at__gte=now, sla_due_at__lte=now + soon)),
         on_time=Count("id", filter=Q(sla_due_at__gt=now + soon)),
@@ -179,6 +170,7 @@ def queue_overview(queryset: QuerySet[Cycle], *, now: datetime) -> QueueOverview
         ],
         sla={BREACHED: row["breached"], DUE_SOON: row["due_soon"], ON_TIME: row["on_time"]},
         total=row["total"],
+        unassigned=row["unassigned"],
     )
 
 
@@ -295,17 +287,13 @@ class QueueSummary:
 
 def queue_summary(*, actor, now: datetime) -> QueueSummary | None:
     """A handful of counts for Home: a rep's queue, the team's, or a field rep's handovers."""
-    if can_view_team_queue(actor):
-        scope = queue_scope(actor=actor, team=True)
-        counts = sla_counts(scope, now=now)
+    if can_view_team_queue(actor) or can_view_queue(actor):
+        team = bool(can_view_team_queue(actor))
+        overview = queue_overview(queue_scope(actor=actor, team=team), now=now)
         return QueueSummary(
-            "team", scope.count(), counts[BREACHED], counts[DUE_SOON],
-            unassigned=scope.filter(owner__isnull=True).count(),
+            "team" if team else "mine", overview.total, overview.sla[BREACHED],
+            overview.sla[DUE_SOON], unassigned=overview.unassigned if team else 0,
         )  # fmt: skip
-    if can_view_queue(actor):
-        scope = queue_scope(actor=actor, team=False)
-        counts = sla_counts(scope, now=now)
-        return QueueSummary("mine", scope.count(), counts[BREACHED], counts[DUE_SOON])
     if can_view_handovers(actor):
         handed = handovers_for(actor=actor).filter(stage__in=[Stage.HANDED_OVER])
         return QueueSummary("handovers", handed.count(), 0, 0)
