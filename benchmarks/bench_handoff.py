@@ -145,24 +145,17 @@ def main() -> int:
     bench_scoring._admin(server_url, f'CREATE DATABASE "{name}"')
     try:
         os.environ.update(
-            {
-                "DATABASE_URL": bench_scoring._with_db(server_url, name),
-                "REDIS_URL": "",
+            bench_scoring.production_settings(
+                database_url=bench_scoring._with_db(server_url, name),
+                name="bench-handoff",
+                REDIS_URL="",
                 # Tasks the services send (the notices' e-mail) go to a broker, as in
                 # production, where a worker mails them; the bench times the services.
-                "CELERY_BROKER_URL": "memory://localhost/",
-                "CELERY_TASK_ALWAYS_EAGER": "false",
-                "EMBEDDED_BACKGROUND_TASKS": "false",
-                "DEBUG": "false",
-                "SECRET_KEY": "bench-handoff-" + "x" * 50,
-                "SECURE_SSL_REDIRECT": "false",
-                "SESSION_COOKIE_SECURE": "false",
-                "CSRF_COOKIE_SECURE": "false",
-                "CONN_MAX_AGE": "600",
-                "LOG_LEVEL": "WARNING",
-                "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-                "EMAIL_URL": "dummymail://",
-            }
+                CELERY_BROKER_URL="memory://localhost/",
+                CELERY_TASK_ALWAYS_EAGER="false",
+                EMBEDDED_BACKGROUND_TASKS="false",
+                EMAIL_URL="dummymail://",
+            )
         )
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
@@ -258,13 +251,7 @@ def main() -> int:
         )
         return 0
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        if os.environ.get("BENCH_KEEP_DB"):
-            print(f"kept database {name} (BENCH_KEEP_DB)")
-        else:
-            bench_scoring._admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        bench_scoring.database_drop_unless_kept(server_url, name)
 
 
 if __name__ == "__main__":

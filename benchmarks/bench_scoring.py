@@ -97,6 +97,34 @@ def _kinds_array() -> str:
     return _sql_array([k for k, w in KIND_WEIGHTS for _ in range(w)])
 
 
+def production_settings(*, database_url: str, name: str, **extra: str) -> dict[str, str]:
+    """The environment a benchmark's Django runs in: production's settings (DEBUG off,
+    persistent connections) on its own database, HTTPS redirects off for the test client."""
+    return {
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": f"{name}-" + "x" * 50,
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        **extra,
+    }
+
+
+def database_drop_unless_kept(server_url: str, name: str) -> None:
+    """Drop a benchmark's database, or keep it for EXPLAIN when BENCH_KEEP_DB is set."""
+    from django.db import connections
+
+    connections.close_all()
+    if os.environ.get("BENCH_KEEP_DB"):
+        print(f"kept database {name} (BENCH_KEEP_DB)")
+    else:
+        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def data_create(cursor, *, leads: int, activities: int) -> dict[str, int]:
     companies = max(1, leads // 5)
     accounts = max(1, companies // 50)
@@ -437,18 +465,13 @@ def main() -> int:
     try:
         env = {
             **os.environ,
-            "DATABASE_URL": bench_url,
-            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-scoring-" + "x" * 50,
-            "SECURE_SSL_REDIRECT": "false",
-            "SESSION_COOKIE_SECURE": "false",
-            "CSRF_COOKIE_SECURE": "false",
-            "CONN_MAX_AGE": "600",
-            "LOG_LEVEL": "WARNING",
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+            **production_settings(
+                database_url=bench_url,
+                name="bench-scoring",
+                REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+                CELERY_TASK_ALWAYS_EAGER="false",
+                CELERY_TASK_DEFAULT_QUEUE=QUEUE,
+            ),
         }
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
