@@ -272,6 +272,12 @@ CELERY_BEAT_SCHEDULE["handoff-intake-sweep"] = {
     "task": "handoff.tasks.mql_intake",
     "schedule": _int("HANDOFF_INTAKE_SWEEP_SECONDS", 60, minimum=5),
 }
+# Feedback: the report facts of cycles a lost task missed.
+CELERY_BEAT_SCHEDULE["feedback-facts-sweep"] = {
+    "task": "feedback.tasks.cycle_facts_refresh",
+    "schedule": _int("FEEDBACK_FACTS_SWEEP_SECONDS", 300, minimum=10),
+    "options": {"expires": 300},
+}
 WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_BACKOFF_SECONDS = _int("WEBHOOK_BACKOFF_SECONDS", 30, minimum=1)
 

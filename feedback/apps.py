@@ -6,3 +6,6 @@ class FeedbackConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "feedback"
     verbose_name = _("Feedback")
+
+    def ready(self) -> None:
+        from feedback import permissions, receivers  # noqa: F401  (registers rules and receivers)

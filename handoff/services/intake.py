@@ -38,6 +38,7 @@ from handoff.services.assignment import cycles_assign
 from handoff.services.calendar import calendar_of, handoff_settings, sla_due
 from handoff.services.lifecycle import score_snapshot
 from handoff.services.priority import cycles_refresh_priority
+from handoff.signals import cycles_opened
 from leads.models import Activity, Contact
 from scoring.models import DefinitionVersion, MqlEvent
 from scoring.services.jobs import definition_of
@@ -167,6 +168,7 @@ def _open_cycles(entries: Sequence[_Entry], *, now: datetime) -> list[Cycle]:
         )
     Cycle.objects.bulk_create(cycles, batch_size=500)
     cycles_refresh_priority(cycle_ids=[c.pk for c in cycles])
+    cycles_opened.send(sender=Cycle, cycle_ids=[c.pk for c in cycles])
     Bant.objects.bulk_create(
         [_bant_from_form(c, answers.get(c.contact_id, {})) for c in cycles], batch_size=500
     )

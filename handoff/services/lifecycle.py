@@ -28,6 +28,7 @@ from handoff.models import (
 from handoff.permissions import can_raise_lead, can_work_cycle, can_work_handover, is_manager
 from handoff.services.calendar import calendar_of, handoff_settings, sla_due
 from handoff.services.priority import cycles_refresh_priority
+from handoff.signals import cycles_opened
 from leads.models import Contact
 from scoring.models import LeadScore
 
@@ -228,6 +229,7 @@ def cycle_raise(*, actor, contact_id: int, reason: str) -> Cycle:
                 score_band=cycle.score_band, reason_code="raised_by_sales", note=reason,
             )  # fmt: skip
             cycles_refresh_priority(cycle_ids=[cycle.pk])
+            cycles_opened.send(sender=Cycle, cycle_ids=[cycle.pk])
             mine = None if is_manager(actor) else actor
             cycles_assign(cycles=[cycle], to_user=mine, by=actor, at=now)
     except IntegrityError:

@@ -1,0 +1,29 @@
+"""Feedback listens to handoff: new cycles get their report facts once they commit."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from config import background
+from handoff.signals import cycles_opened
+
+
+class _Facts:
+    """The on-commit callback of one transaction: one facts task, however many sends."""
+
+    def __call__(self) -> None:
+        from feedback.tasks import cycle_facts_refresh
+
+        # A broker outage is logged; the beat sweep computes the facts later.
+        background.deliver(cycle_facts_refresh)
+
+
+@receiver(cycles_opened, dispatch_uid="feedback.facts_on_cycles_opened")
+def facts_after_commit(sender, **kwargs) -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _sids, func, _robust in connection.run_on_commit:
+            if isinstance(func, _Facts):
+                return
+    transaction.on_commit(_Facts())
