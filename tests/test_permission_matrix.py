@@ -14,7 +14,7 @@ Django's and its permission system's. Static files are not URL patterns here
 Columns: anonymous, a signed-in user without a role, the five roles (the
 administrator, like the seeded ``admin``, is also staff and superuser; the inside
 sales user owns the handoff cycle, the field sales user was handed it), and an
-integration's API token. 55 patterns, 63 (pattern, method) rows, 504 requests.
+integration's API token. 58 patterns, 66 (pattern, method) rows, 528 requests.
 """
 
 from __future__ import annotations
@@ -137,6 +137,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int | Redirect]] = {
     ("handoff:notifications-read", "POST"): row(LOGIN, 403, NOTES, NOTES, NOTES, NOTES, NOTES, LOGIN),
     ("handoff:team", "GET"):             row(LOGIN, 403, 403, 403, 403, 200, 200, LOGIN),
     ("handoff:team", "POST"):            row(LOGIN, 403, 403, 403, 403, 400, 400, LOGIN),
+    # Feedback: the MQL's inside-sales owner and the managers judge it (an empty verdict
+    # goes back to the lead with a message); field sales records deals on its handovers.
+    ("feedback:cycle-verdict", "POST"):  row(LOGIN, 403, 403, LEAD, 403, LEAD, LEAD, LOGIN),
+    ("feedback:cycle-outcome", "POST"):  row(LOGIN, 403, 403, 403, LEAD, LEAD, LEAD, LOGIN),
     # Django's language switch and its JavaScript catalogue are public.
     ("set_language", "POST"):            every(HOME),
     ("javascript-catalog", "GET"):       every(200),
@@ -160,6 +164,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int | Redirect]] = {
     # Calls and promotion as on the pages; promoting without BANT is a 409.
     ("handoff-api:calls", "POST"):       row(401, 403, 403, 400, 403, 400, 400, 400),
     ("handoff-api:promote", "POST"):     row(401, 403, 403, 409, 403, 409, 409, 409),
+    ("feedback-api:outcomes", "POST"):   row(401, 403, 403, 403, 400, 400, 400, 400),
     # The schema and its docs: signed in (any role or none) or a token; the docs page is
     # a browser's, so a token alone gets the login page.
     ("api-schema", "GET"):               row(401, 200, 200, 200, 200, 200, 200, 200),
@@ -195,6 +200,8 @@ def _world_urls(world) -> dict[str, dict]:
         "handoff:cycle-call": {"cycle_id": world.cycle},
         "handoff:cycle-promote": {"cycle_id": world.cycle},
         "handoff:contact-raise": {"contact_id": world.contact},
+        "feedback:cycle-verdict": {"cycle_id": world.cycle},
+        "feedback:cycle-outcome": {"cycle_id": world.cycle},
         "api:company-detail": {"pk": world.company},
         "api:contact-detail": {"pk": world.contact},
         "api:intent-detail": {"pk": world.intent},

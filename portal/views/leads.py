@@ -14,6 +14,7 @@ from django.urls import reverse
 from django_filters import FilterSet
 
 from accounts.decorators import role_required
+from feedback.panels import verdict_panel
 from handoff.views import workspace_context
 from leads import selectors
 from leads.permissions import can_export_leads, can_import_leads, can_view_leads
@@ -92,7 +93,8 @@ def lead_detail(request, contact_id: int):
         "company": contact.company,
         "chart": {"labels": [s.label for s in summary], "counts": [s.count for s in summary]},
         "panel": panels.lead_score_panel(contact_id=contact.id),
-        **workspace_context(request, contact=contact),
+        **(workspace := workspace_context(request, contact=contact)),
+        "verdict": verdict_panel(user=request.user, cycle=workspace["cycle"]),
         **timeline_context(timeline, url=reverse("leads:contact-timeline", args=[contact.pk])),
     }
     return render(request, "portal/lead_detail.html", context)
@@ -119,7 +121,8 @@ def company_detail(request, company_id: int):
         "contacts": lists.company_contacts(company=company),
         "chart": {"labels": [s.label for s in summary], "counts": [s.count for s in summary]},
         "panel": panels.account_score_panel(company_id=company.id),
-        **workspace_context(request, company=company),
+        **(workspace := workspace_context(request, company=company)),
+        "verdict": verdict_panel(user=request.user, cycle=workspace["cycle"]),
         "rollup": panels.contacts_rollup(company_ids=[company.id])[company.id],
         "score_thresholds": panels.list_thresholds(),
         "show_contact": True,

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.decorators import role_required
+from feedback.panels import VerdictCell, verdict_cells
 from handoff import selectors
 from handoff.forms import ReassignForm
 from handoff.models import Cycle, Pool
@@ -34,6 +35,7 @@ class QueueRow:
     cycle: Cycle
     sla: SlaState
     chips: list[BantChip]
+    verdict: VerdictCell
 
 
 def _tabs(user) -> list[str]:
@@ -73,6 +75,7 @@ def queue(request):
         paginator.count = overview.total  # counted already, in the same pass
     page = paginator.get_page(request.GET.get("page"))
     states = selectors.sla_states(page.object_list, now=now)
+    cells = verdict_cells(user=request.user, cycles=list(page.object_list))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -80,7 +83,9 @@ def queue(request):
         "tabs": tabs,
         "filter": filterset,
         "page": page,
-        "rows": [QueueRow(c, states[c.pk], bant_chips(selectors.bant_of(c))) for c in page],
+        "rows": [
+            QueueRow(c, states[c.pk], bant_chips(selectors.bant_of(c)), cells[c.pk]) for c in page
+        ],
         "stage_counts": overview.stages if overview else [],
         "sla_counts": overview.sla if overview else {},
         "can_reassign": can_reassign(request.user),
