@@ -11,7 +11,7 @@ already (recycled, say) keeps its stage; the deal is still counted for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -124,8 +124,11 @@ def outcome_record(
     email: str = "",
     contact_id: int | None = None,
     crm_lead_id: str = "",
+    at: datetime | None = None,
 ) -> OutcomeResult:
     """Create or update the deal ``crm_id`` and move its lead's cycle to match.
+
+    ``at`` is when the cycle's stage changes are recorded (now, unless replaying).
 
     Raises ValidationError (field errors), PermissionDenied.
     """
@@ -139,16 +142,16 @@ def outcome_record(
     if errors:
         raise ValidationError(errors)
     contact = _lead(email=email, contact_id=contact_id, crm_lead_id=crm_lead_id)
+    args = (actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, amount, at)
     try:
-        return _record(actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, amount)
-    except IntegrityError:
-        # Another call created the same deal a moment ago: now it is an update.
-        return _record(actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, amount)
-    except TransitionConflict:
-        return _record(actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, amount)
+        return _record(*args)
+    except (IntegrityError, TransitionConflict):
+        # Another call created the same deal, or moved the cycle, a moment ago: once more,
+        # now as an update of what it wrote.
+        return _record(*args)
 
 
-def _record(actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, amount):
+def _record(actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, amount, at):
     with transaction.atomic():
         # Read-modify-write of one deal: lock it so two updates apply one after the other.
         opp = Opportunity.objects.select_for_update().filter(crm_id=crm_id).first()
@@ -194,6 +197,7 @@ def _record(actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, 
                     cycle_id=cycle.pk,
                     steps=[Step(s, f"crm_{status}") for s in steps],
                     actor=who,
+                    at=at,
                 )
             stage = cycle.stage
         return OutcomeResult(opportunity=opp, created=created, changed=changed, cycle_stage=stage)

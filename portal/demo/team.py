@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from config import background
+from feedback.services.outcomes import outcome_record
+from feedback.services.verdicts import verdict_record
 from handoff.calendar import add_working_time
 from handoff.models import (
     INSIDE_STAGES,
@@ -46,8 +48,20 @@ REPS = (
 )
 # Leads worked for longer than this are closed one way or the other.
 OPEN_DAYS = 10
-RECYCLE_REASONS = ("timing", "no_budget", "no_need", "not_decision_maker")
-DISQUALIFY_REASONS = ("student_or_job_seeker", "competitor", "fake_contact")
+# Rejection reasons (feedback's taxonomy): the passing ones recycle, the permanent disqualify.
+RECYCLE_REASONS = (
+    "timing",
+    "no_budget",
+    "no_need",
+    "not_decision_maker",
+    "competitor",
+    "unreachable",
+)
+DISQUALIFY_REASONS = ("student_job_seeker", "bad_contact_data", "company_too_small", "duplicate")
+SQL_REJECT_REASONS = ("no_budget", "timing", "not_decision_maker", "competitor")
+# Deals: won share and amounts (yen) for the SQLs field sales took.
+WIN_RATE = 0.45
+AMOUNTS = (800_000, 1_200_000, 1_800_000, 2_400_000, 3_600_000, 6_000_000)
 
 
 def demo_reps_ensure() -> None:
@@ -131,7 +145,9 @@ def demo_team_at_work(*, now: datetime) -> int:
             first_touch = add_working_time(calendar, cycle.mql_at, _delay(rng, late=late))
             if first_touch >= now:
                 continue
-            qualified = rng.random() < 0.38
+            # Better-fitting leads qualify more often: what the review should find.
+            fit = float(cycle.score_fit or 0)
+            qualified = rng.random() < min(0.75, 0.12 + fit / 80)
             with transaction.atomic():
                 call_log(
                     actor=owner, cycle_id=cycle.pk, at=first_touch,
@@ -147,6 +163,14 @@ def demo_team_at_work(*, now: datetime) -> int:
                     ),
                 )  # fmt: skip
             worked += 1
+            judged = rng.random() < (0.75 if qualified else 0.25)
+            if judged:
+                # The rep's verdict on the MQL and their view of its score.
+                verdict_record(
+                    actor=owner, cycle_id=cycle.pk, decision="accepted", at=first_touch,
+                    judgement=rng.choice(["about_right", "about_right", "too_low", "too_high"])
+                    if qualified else rng.choice(["too_high", "about_right", ""]),
+                )  # fmt: skip
             if age < timedelta(days=OPEN_DAYS):
                 continue  # still being worked
             decided = add_working_time(calendar, first_touch, timedelta(hours=rng.uniform(4, 30)))
@@ -154,21 +178,20 @@ def demo_team_at_work(*, now: datetime) -> int:
                 continue
             if qualified:
                 promoted = cycle_promote(actor=owner, cycle_id=cycle.pk, at=decided)
-                accepted = rng.random() < 0.5 and age > timedelta(days=20)
-                if promoted.stage == Stage.HANDED_OVER and accepted:
-                    cycle_transition(
-                        cycle_id=cycle.pk, to_stage=Stage.SQL_ACCEPTED, actor=promoted.field_owner,
-                        reason_code="accepted", at=decided + timedelta(days=1),
-                    )  # fmt: skip
-            elif rng.random() < 0.8:
+                if promoted.stage == Stage.HANDED_OVER and age > timedelta(days=OPEN_DAYS + 3):
+                    _field_sales_work(rng, promoted, decided=decided, now=now)
+            elif judged:
+                # Accepted at the first call, then not qualified: back to nurture.
                 cycle_transition(
                     cycle_id=cycle.pk, to_stage=Stage.RECYCLED, actor=owner,
-                    reason_code=rng.choice(RECYCLE_REASONS), at=decided,
+                    reason_code="not_qualified", at=decided,
                 )  # fmt: skip
             else:
-                cycle_transition(
-                    cycle_id=cycle.pk, to_stage=Stage.DISQUALIFIED, actor=owner,
-                    reason_code=rng.choice(DISQUALIFY_REASONS), at=decided,
+                reasons = RECYCLE_REASONS if rng.random() < 0.8 else DISQUALIFY_REASONS
+                verdict_record(
+                    actor=owner, cycle_id=cycle.pk, decision="rejected", at=decided,
+                    reason_code=rng.choice(reasons), judgement=rng.choice(["too_high", ""]),
+                    note=rng.choice(["", "", "来期の予算策定後に再連絡。", "情報収集段階とのこと。"]),
                 )  # fmt: skip
     # Old notices were read long ago; what is still open stays new.
     Notification.objects.filter(
@@ -176,6 +199,47 @@ def demo_team_at_work(*, now: datetime) -> int:
     ).update(read_at=now, emailed_at=now)
     Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=now)
     return worked
+
+
+def _field_sales_work(rng: random.Random, cycle: Cycle, *, decided: datetime, now: datetime):
+    """Field sales judge a handover within days; the deals they take are won or lost."""
+    judged = decided + timedelta(days=rng.uniform(0.5, 3))
+    if judged >= now:
+        return
+    rep = cycle.field_owner
+    if rng.random() < 0.25:
+        verdict_record(
+            actor=rep, cycle_id=cycle.pk, decision="rejected", at=judged,
+            reason_code=rng.choice(SQL_REJECT_REASONS), judgement="too_high",
+        )  # fmt: skip
+        return
+    verdict_record(actor=rep, cycle_id=cycle.pk, decision="accepted", at=judged)
+    opened = judged + timedelta(days=rng.uniform(2, 10))
+    if opened >= now or rng.random() < 0.15:
+        return
+    local = opened.astimezone(calendar_tz()).date()
+    crm_id = f"DEMO-OPP-{cycle.pk:05d}"
+    outcome_record(
+        actor=None, crm_id=crm_id, status="open", contact_id=cycle.contact_id,
+        created_on=local, amount=rng.choice(AMOUNTS), crm_lead_id=f"DEMO-LEAD-{cycle.contact_id}",
+        at=opened,
+    )  # fmt: skip
+    closed = opened + timedelta(days=rng.uniform(10, 40))
+    if closed >= now:
+        return
+    fit = float(cycle.score_fit or 0)
+    won = rng.random() < min(0.8, WIN_RATE * (0.6 + fit / 50))
+    outcome_record(
+        actor=None, crm_id=crm_id, status="won" if won else "lost",
+        crm_lead_id=f"DEMO-LEAD-{cycle.contact_id}",
+        closed_on=closed.astimezone(calendar_tz()).date(), at=closed,
+    )  # fmt: skip
+
+
+def calendar_tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(handoff_settings().time_zone)
 
 
 def silent_mail():

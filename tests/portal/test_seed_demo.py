@@ -340,3 +340,24 @@ def test_with_debug_off_demo_seed_force_in_the_environment_seeds_too(settings, t
         "seed_demo", "--companies", "5", "--contacts", "5", stdout=StringIO(), stderr=StringIO()
     )
     assert get_user_model().objects.filter(username="admin").exists()
+
+
+# Handoff takes MQLs in after scoring's transactions commit: a real commit is needed.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_demo_shows_verdicts_with_reasons_and_deals_won_and_lost():
+    from feedback.models import CycleFacts, Opportunity, Verdict
+    from handoff.models import Cycle, Transition
+
+    seed("--companies", "200", "--contacts", "500")
+    verdicts = Verdict.objects.all()
+    assert verdicts.filter(kind="mql", decision="accepted").exists()
+    assert verdicts.filter(kind="mql", decision="rejected", reason__isnull=False).exists()
+    assert verdicts.filter(kind="sql").exists()
+    # Each rejection went through handoff's transitions, dated when it was decided.
+    for verdict in verdicts.filter(decision="rejected")[:20]:
+        step = Transition.objects.get(cycle=verdict.cycle, to_stage=verdict.disposition)
+        assert step.at == verdict.at and step.reason_code.endswith(verdict.reason.code)
+    assert {"won", "lost"} <= set(Opportunity.objects.values_list("status", flat=True))
+    won = Opportunity.objects.filter(status="won").select_related("cycle").first()
+    assert won.cycle.stage == "won" and won.amount > 0
+    assert CycleFacts.objects.count() == Cycle.objects.count()
