@@ -5,10 +5,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from feedback.models import Opportunity
+from leads.api.serializers import EmailAddressField, IdentifierField, StrictIntegerField
 
 
 class OutcomeInSerializer(serializers.Serializer):
-    crm_id = serializers.CharField(max_length=128, help_text="The CRM's id of the deal.")
+    crm_id = IdentifierField(max_length=128, help_text="The CRM's id of the deal.")
     status = serializers.ChoiceField(choices=Opportunity.Status.choices)
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=0, min_value=0, required=False, allow_null=True,
@@ -16,9 +17,9 @@ class OutcomeInSerializer(serializers.Serializer):
     )  # fmt: skip
     created_on = serializers.DateField(required=False, allow_null=True)
     closed_on = serializers.DateField(required=False, allow_null=True)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
-    contact_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    crm_lead_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    email = EmailAddressField(required=False)
+    contact_id = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    crm_lead_id = IdentifierField(max_length=128, required=False, allow_blank=True)
 
     def validate(self, attrs):
         if not (attrs.get("email") or attrs.get("contact_id") or attrs.get("crm_lead_id")):

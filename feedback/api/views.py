@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from feedback.api import serializers as s
 from feedback.permissions import can_use_outcomes_api
-from feedback.services.outcomes import outcome_record
+from feedback.services.outcomes import LeadNotFound, outcome_record
 from leads.api import schema as _schema  # noqa: F401  (registers the Bearer scheme)
 from leads.api.parsers import JSONBodyParser
 
@@ -30,6 +30,7 @@ class CanRecordOutcomes(BasePermission):
         200: s.OutcomeOutSerializer,
         400: OpenApiResponse(description='Field errors: {"closed_on": ["…"]}.'),
         403: OpenApiResponse(description="The deal's lead is not yours to record."),
+        404: OpenApiResponse(description='No such lead: {"email": ["…"]}.'),
     },
 )
 class OutcomeView(generics.GenericAPIView):
@@ -54,6 +55,8 @@ class OutcomeView(generics.GenericAPIView):
                 contact_id=data.get("contact_id"),
                 crm_lead_id=data.get("crm_lead_id") or "",
             )
+        except LeadNotFound as exc:
+            return Response(exc.message_dict, status=status.HTTP_404_NOT_FOUND)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         except DjangoValidationError as exc:

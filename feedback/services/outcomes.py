@@ -38,6 +38,10 @@ AFTER_SQL = (
 )
 
 
+class LeadNotFound(ValidationError):
+    """No lead answers to the e-mail, contact id or CRM lead id given (HTTP 404)."""
+
+
 @dataclass(frozen=True, slots=True)
 class OutcomeResult:
     opportunity: Opportunity
@@ -54,11 +58,11 @@ def _lead(*, email: str, contact_id: int | None, crm_lead_id: str) -> Contact:
     if contact_id is not None:
         contact = Contact.objects.filter(pk=contact_id).first()
         if contact is None:
-            raise ValidationError({"contact_id": _("No lead has this id.")})
+            raise LeadNotFound({"contact_id": _("No lead has this id.")})
     if email:
         by_email = Contact.objects.filter(email=normalize_email(email)).first()
         if by_email is None:
-            raise ValidationError({"email": _("No lead has this e-mail address.")})
+            raise LeadNotFound({"email": _("No lead has this e-mail address.")})
         if contact is not None and by_email.pk != contact.pk:
             raise ValidationError({"email": _("This e-mail belongs to another lead.")})
         contact = by_email
@@ -66,7 +70,7 @@ def _lead(*, email: str, contact_id: int | None, crm_lead_id: str) -> Contact:
         ids = Opportunity.objects.filter(crm_lead_id=crm_lead_id).values_list("contact_id")
         found = list(Contact.objects.filter(pk__in=ids)[:2])
         if not found:
-            raise ValidationError(
+            raise LeadNotFound(
                 {
                     "crm_lead_id": _(
                         "No earlier outcome named this CRM lead id; name the lead by e-mail."

@@ -127,9 +127,12 @@ class CleanCharField(StrictCharField):
 
 
 class IdentifierField(StrictCharField):
-    """Another system's id: trimmed and NFC-normalised before the length check."""
+    """Another system's id: at most ``max_length`` as sent (the schema's maxLength), then
+    trimmed and NFC-normalised."""
 
     def to_internal_value(self, data):
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return normalize_identifier(super().to_internal_value(data))
 
 

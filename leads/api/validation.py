@@ -90,6 +90,11 @@ def text_value(
     if _has_bad_characters(value):
         errors[path] = [_("Must not contain NUL characters or invalid Unicode.")]
         return ""
+    if not clean and len(value) > max_length:
+        # An id's limit holds for what was sent, as the schema's maxLength says. (Text
+        # is measured after NFKC: half-width kana sent by older systems shrink in it.)
+        errors[path] = [_("Must be at most %(n)d characters.") % {"n": max_length}]
+        return ""
     value = clean_text(value) if clean else normalize_identifier(value)
     if not value:
         if required:

@@ -61,9 +61,6 @@ def test_the_same_call_twice_changes_nothing_the_second_time(api_client, handed)
     ("payload", "field"),
     [
         ({"status": "won"}, "crm_id"),
-        ({"crm_id": "X", "status": "won", "email": "nobody@x.jp", "closed_on": "2026-11-01"}, "email"),
-        ({"crm_id": "X", "status": "won", "contact_id": 999999, "closed_on": "2026-11-01"}, "contact_id"),
-        ({"crm_id": "X", "status": "won", "crm_lead_id": "unknown", "closed_on": "2026-11-01"}, "crm_lead_id"),
         ({"crm_id": "X", "status": "maybe", "email": "a@b.jp"}, "status"),
         ({"crm_id": "X", "status": "open", "email": "a@b.jp", "amount": -5}, "amount"),
         ({"crm_id": "X", "status": "open", "email": "a@b.jp", "amount": "lots"}, "amount"),
@@ -75,6 +72,20 @@ def test_bad_outcomes_are_field_level_400s_and_write_nothing(api_client, handed,
     response = api_client.post(URL, payload, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json(), response.json()
+    assert not Opportunity.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"crm_id": "X", "status": "won", "email": "nobody@x.jp", "closed_on": "2026-11-01"}, "email"),
+        ({"crm_id": "X", "status": "won", "contact_id": 999999, "closed_on": "2026-11-01"}, "contact_id"),
+        ({"crm_id": "X", "status": "won", "crm_lead_id": "unknown", "closed_on": "2026-11-01"}, "crm_lead_id"),
+    ],
+)  # fmt: skip
+def test_an_unknown_lead_is_a_404_naming_the_field(api_client, handed, payload, field):
+    response = api_client.post(URL, payload, format="json")
+    assert response.status_code == 404 and field in response.json()
     assert not Opportunity.objects.exists()
 
 
