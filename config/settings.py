@@ -413,6 +413,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BantStatusEnum": "handoff.models.BantStatus.choices",
         "ResultStatusEnum": "leads.api.serializers.RESULT_STATUSES",
+        "OpportunityStatusEnum": "feedback.api.serializers.OPPORTUNITY_STATUSES",
     },
 }
 

@@ -7,10 +7,14 @@ from rest_framework import serializers
 from feedback.models import Opportunity
 from leads.api.serializers import EmailAddressField, IdentifierField, StrictIntegerField
 
+# Named in settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]: "status" is a field name
+# elsewhere in the API too.
+OPPORTUNITY_STATUSES = Opportunity.Status.choices
+
 
 class OutcomeInSerializer(serializers.Serializer):
     crm_id = IdentifierField(max_length=128, help_text="The CRM's id of the deal.")
-    status = serializers.ChoiceField(choices=Opportunity.Status.choices)
+    status = serializers.ChoiceField(choices=OPPORTUNITY_STATUSES)
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=0, min_value=0, required=False, allow_null=True,
         help_text="In yen.",
@@ -36,7 +40,7 @@ class OutcomeOutSerializer(serializers.Serializer):
     contact_id = serializers.IntegerField()
     cycle_id = serializers.IntegerField(allow_null=True)
     cycle_stage = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=Opportunity.Status.choices)
+    status = serializers.ChoiceField(choices=OPPORTUNITY_STATUSES)
     amount = serializers.DecimalField(max_digits=14, decimal_places=0, allow_null=True)
     created_on = serializers.DateField()
     closed_on = serializers.DateField(allow_null=True)

@@ -70,6 +70,9 @@ def demo_users_ensure() -> int:
         for username, role, last, first in missing
     )
     ids = dict(User.objects.filter(username__in=names).values_list("username", "id"))
+    # The role groups come from a migration; a flushed database (manage.py flush, a
+    # transactional test) has lost them, so make sure they are there.
+    Group.objects.bulk_create([Group(name=name) for name in Role.values], ignore_conflicts=True)
     groups = dict(Group.objects.filter(name__in=Role.values).values_list("name", "id"))
     Membership = User.groups.through
     Membership.objects.bulk_create(
