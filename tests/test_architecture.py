@@ -108,3 +108,16 @@ def test_pure_code_imports_only_the_standard_library(package):
         for line, module in _imports(path):
             allowed = _is_stdlib(module) or module.startswith((own, "common"))
             assert allowed, f"{path.relative_to(ROOT)}:{line} imports {module}"
+
+
+def test_the_review_maths_imports_no_django():
+    # The threshold review's maths: the standard library, numpy, scikit-learn and itself.
+    for path in _files("feedback/review"):
+        for line, module in _imports(path):
+            top = module.split(".")[0]
+            allowed = (
+                _is_stdlib(module)
+                or top in ("numpy", "sklearn")
+                or module.startswith("feedback.review")
+            )
+            assert allowed, f"{path.relative_to(ROOT)}:{line} imports {module}"
