@@ -33,6 +33,10 @@ class DefinitionVersion(models.Model):
     number = models.PositiveIntegerField(_("version"), unique=True)
     title = models.CharField(_("title"), max_length=200)
     change_note = models.TextField(_("what changed and why"), blank=True)
+    # Set when another part of the portal (the threshold review) proposed this draft:
+    # what proposed it and where its evidence is. Such a draft may be sent for approval
+    # by whoever may propose (a manager who ran the review), not only by marketing.
+    proposal_note = models.TextField(_("proposed by"), blank=True, default="")
     spec = models.JSONField(_("definition"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT

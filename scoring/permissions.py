@@ -17,6 +17,9 @@ from scoring.models import Approval
 can_view_definitions = has_any_role
 # Marketing drafts and edits; sales co-signs through its manager's approval.
 can_draft_definition = is_marketing
+# A proposal (a draft another app computed, e.g. the threshold review) may come from
+# marketing or a manager; it still needs both departments' approval to become active.
+can_propose_definition = is_marketing | is_sales_manager | is_admin
 can_approve_for_marketing = is_marketing
 can_approve_for_sales = is_sales_manager
 can_decide_definition = can_approve_for_marketing | can_approve_for_sales

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from scoring.models import Approval, AuditEntry, DefinitionVersion
 from scoring.permissions import (
     can_draft_definition,
+    can_propose_definition,
     departments_of,
 )
 from scoring.services.jobs import rescore_full_start
@@ -126,6 +127,81 @@ def draft_create(*, actor, based_on: DefinitionVersion, title: str = "") -> Defi
     return version
 
 
+def _scaled_cap(rule: Mapping[str, Any], points: float) -> float | None:
+    """The rule's cap after its points change: in proportion, so it caps as many hits."""
+    cap, old = rule.get("cap"), rule.get("points")
+    if cap is None or not old or not points:
+        return None
+    return round(float(cap) * points / float(old), 2) + 0.0
+
+
+def spec_with_changes(spec: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec`` with new points for some rules and new thresholds (plain data in, out).
+
+    ``changes`` is ``{"points": {rule key: points}, "thresholds": {"warm": …, "hot": …}}``;
+    a behaviour or intent rule's cap follows its points in proportion (none at 0 points).
+    Unknown rule keys are a ValidationError, so a proposal never silently misses a rule.
+    """
+    new = {**spec, "thresholds": {**spec["thresholds"], **dict(changes.get("thresholds", {}))}}
+    points = dict(changes.get("points", {}))
+    for category in ("attributes", "behaviour", "intents"):
+        rules = []
+        for rule in spec.get(category, []):
+            rule = dict(rule)
+            if rule["key"] in points:
+                value = round(float(points.pop(rule["key"])), 2) + 0.0
+                if "cap" in rule:
+                    rule["cap"] = _scaled_cap(rule, value)
+                rule["points"] = value
+            rules.append(rule)
+        new[category] = rules
+    if points:
+        raise ValidationError(
+            _("The proposal names rules the definition does not have: %(keys)s")
+            % {"keys": ", ".join(sorted(points))}
+        )
+    return new
+
+
+@transaction.atomic
+def draft_propose(
+    *,
+    based_on: DefinitionVersion,
+    changes: Mapping[str, Any],
+    actor,
+    note: str,
+    title: str = "",
+) -> DefinitionVersion:
+    """A draft copying ``based_on`` with ``changes`` applied, proposed by ``actor`` or the system.
+
+    ``changes`` as in ``spec_with_changes``. ``note`` becomes the draft's change note and
+    its ``proposal_note`` (what proposed it), so it can be submitted at once; it then goes
+    through the same two-department approval as any draft. ``actor`` None is the system
+    (a scheduled review). Writes the version and its created / edited audit entries.
+    """
+    if actor is not None:
+        _require(can_propose_definition(actor), _("Only marketing or a manager proposes."))
+    if not note.strip():
+        raise ValidationError({"change_note": _("Say what changed and why.")})
+    spec = _valid_spec(spec_with_changes(based_on.spec, changes))
+    newest = DefinitionVersion.objects.select_for_update().order_by("-number").first()
+    number = (newest.number if newest else 0) + 1
+    version = DefinitionVersion.objects.create(
+        number=number,
+        title=title or _("Proposed from v%(n)d") % {"n": based_on.number},
+        spec=spec,
+        based_on=based_on,
+        created_by=actor,
+        change_note=note.strip(),
+        proposal_note=note.strip(),
+    )
+    _audit(version, AuditEntry.Action.CREATED, actor, based_on=based_on.number, proposed=True)
+    changed = spec_changes(based_on.spec, spec)
+    if changed:
+        _audit(version, AuditEntry.Action.EDITED, actor, changes=changed)
+    return version
+
+
 @transaction.atomic
 def draft_update(
     *,
@@ -172,9 +248,17 @@ def draft_update(
 
 @transaction.atomic
 def draft_submit(*, actor, version: DefinitionVersion) -> DefinitionVersion:
-    """Ask marketing and sales to approve the draft (a new review round)."""
-    _require(can_draft_definition(actor), _("Only marketing submits definitions."))
+    """Ask marketing and sales to approve the draft (a new review round).
+
+    Marketing submits any draft; a proposed one (``proposal_note`` set) also whoever
+    may propose (a manager who ran the review).
+    """
     version = _locked(version)
+    _require(
+        can_draft_definition(actor)
+        or bool(version.proposal_note and can_propose_definition(actor)),
+        _("Only marketing submits definitions."),
+    )
     if version.status != Status.DRAFT:
         raise ValidationError(_("Only a draft can be submitted."))
     if not version.change_note.strip():
