@@ -295,6 +295,8 @@ class ThresholdReview(models.Model):
     )  # fmt: skip
     # The evidence and the proposal, as the review page shows them.
     report = models.JSONField(default=dict, blank=True)
+    # How far a running review is (0–100), for the polling progress fragment.
+    progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

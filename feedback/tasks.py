@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from feedback.services import facts
+from feedback.services import facts, review
 
 
 @shared_task(
@@ -19,3 +19,17 @@ from feedback.services import facts
 def cycle_facts_refresh() -> int:
     """The report facts of cycles that have none (after handoff opens cycles; beat sweeps)."""
     return facts.cycle_facts_refresh_all()
+
+
+@shared_task(name="feedback.tasks.review_run", acks_late=True)
+def review_run(review_id: int) -> str:
+    """Run one queued threshold review (idempotent: a claimed review is left alone)."""
+    done = review.review_run(review_id=review_id)
+    return done.status if done else "gone"
+
+
+@shared_task(name="feedback.tasks.review_scheduled", acks_late=True)
+def review_scheduled() -> int | None:
+    """Beat's entry (feedback-threshold-review): the review of the previous month."""
+    queued = review.review_scheduled()
+    return queued.pk if queued else None

@@ -119,7 +119,7 @@ def _round_points(value: float) -> float:
 def rules_fit(mqls: Sequence[JudgedMql], rules: Sequence[RuleInfo], *, c: float = 1.0) -> RuleFit:
     """The regression of acceptance on the rule hits, scaled back to points.
 
-    Rules hit by fewer than ``MIN_HITS`` MQLs (or by every one, which says nothing)
+    Rules hit by fewer than ``MIN_HITS`` MQLs (or alike for nearly all, which says nothing)
     keep their points and are flagged too rare. A rule whose whole interval lies below
     zero predicts rejection: its proposed points are below its current ones (negative
     when the rule had positive points). A rule whose coefficient is negligible with an
@@ -127,7 +127,17 @@ def rules_fit(mqls: Sequence[JudgedMql], rules: Sequence[RuleInfo], *, c: float 
     """
     y = np.array([1 if m.accepted else 0 for m in mqls], dtype=int)
     counts = {r.key: sum(1 for m in mqls if m.hits.get(r.key, 0) > 0) for r in rules}
-    learnable = [r for r in rules if MIN_HITS <= counts[r.key] <= len(mqls) - MIN_HITS]
+
+    def varies(key: str) -> bool:
+        # A rule every MQL hit still teaches something if the number of hits differs.
+        values = {float(m.hits.get(key, 0.0)) for m in mqls}
+        return (
+            len(values) > 1
+            and min(sum(1 for m in mqls if m.hits.get(key, 0.0) == v) for v in values)
+            < len(mqls) - MIN_HITS + 1
+        )
+
+    learnable = [r for r in rules if counts[r.key] >= MIN_HITS and varies(r.key)]
     coefficient: dict[str, float] = {}
     interval: dict[str, Interval] = {}
     intercept = 0.0
