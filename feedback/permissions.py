@@ -35,6 +35,7 @@ can_view_team_reports = is_manager | is_marketing
 # The threshold review: managers and marketing run it and read it; both departments
 # set its target; admins edit its schedule.
 can_run_review = is_manager | is_marketing
+can_view_reviews = is_manager | is_marketing
 can_edit_review_settings = is_manager | is_marketing
 can_edit_review_schedule = is_admin
 can_manage_reasons = is_admin
@@ -43,3 +44,4 @@ rules.add_perm("feedback.judge_mql", can_judge_mql)
 rules.add_perm("feedback.judge_sql", can_judge_sql)
 rules.add_perm("feedback.view_reports", can_view_reports)
 rules.add_perm("feedback.run_review", can_run_review)
+rules.add_perm("feedback.view_reviews", can_view_reviews)

@@ -42,6 +42,12 @@ _NAV = [
     ("portal:company-list", _("Companies"), "building", None),
     ("scoring:version-list", _("Hot lead definition"), "sliders", None),
     ("leads:import-list", _("Import"), "upload", {Role.MARKETING, Role.ADMIN}),
+    (
+        "feedback:review-list",
+        _("Threshold review"),
+        "graph-up-arrow",
+        {Role.MARKETING, Role.SALES_MANAGER, Role.ADMIN},
+    ),
     ("handoff:team", _("Team"), "diagram-3", {Role.SALES_MANAGER, Role.ADMIN}),
     ("accounts:token-list", _("API tokens"), "key", {Role.ADMIN}),
 ]

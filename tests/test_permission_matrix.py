@@ -14,7 +14,7 @@ Django's and its permission system's. Static files are not URL patterns here
 Columns: anonymous, a signed-in user without a role, the five roles (the
 administrator, like the seeded ``admin``, is also staff and superuser; the inside
 sales user owns the handoff cycle, the field sales user was handed it), and an
-integration's API token. 58 patterns, 66 (pattern, method) rows, 528 requests.
+integration's API token. 65 patterns, 75 (pattern, method) rows, 600 requests.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import api_token_create
+from feedback.models import ThresholdReview
 from handoff.models import Bant, Cycle, Notification
 from leads.models import ImportJob, IntentSignal
 from scoring.models import RescoreJob
@@ -72,6 +73,7 @@ VERSION = Redirect("/scoring/versions/")  # back to a version, with a message
 LEAD = Redirect("/leads/")  # back to the lead's handoff panel
 QUEUE = Redirect("/handoff/")
 NOTES = Redirect("/handoff/notifications/")
+REVIEW = Redirect("/feedback/reviews/")  # back to the review, with a message
 
 
 def row(*cells) -> dict[str, int | Redirect]:
@@ -141,6 +143,17 @@ EXPECTED: dict[tuple[str, str], dict[str, int | Redirect]] = {
     # goes back to the lead with a message); field sales records deals on its handovers.
     ("feedback:cycle-verdict", "POST"):  row(LOGIN, 403, 403, LEAD, 403, LEAD, LEAD, LOGIN),
     ("feedback:cycle-outcome", "POST"):  row(LOGIN, 403, 403, 403, LEAD, LEAD, LEAD, LOGIN),
+    # The threshold review: managers and marketing read and run it (an empty run form is
+    # a 400), set its target; admins (managers here) also edit its schedule.
+    ("feedback:review-list", "GET"):     row(LOGIN, 403, 200, 403, 403, 200, 200, LOGIN),
+    ("feedback:review-run", "GET"):      row(LOGIN, 403, 200, 403, 403, 200, 200, LOGIN),
+    ("feedback:review-run", "POST"):     row(LOGIN, 403, 400, 403, 403, 400, 400, LOGIN),
+    ("feedback:review-detail", "GET"):   row(LOGIN, 403, 200, 403, 403, 200, 200, LOGIN),
+    ("feedback:review-progress", "GET"): row(LOGIN, 403, 200, 403, 403, 200, 200, LOGIN),
+    ("feedback:review-submit", "POST"):  row(LOGIN, 403, REVIEW, 403, 403, REVIEW, REVIEW, LOGIN),
+    ("feedback:review-settings", "GET"): row(LOGIN, 403, 200, 403, 403, 200, 200, LOGIN),
+    ("feedback:review-settings", "POST"): row(LOGIN, 403, 400, 403, 403, 400, 400, LOGIN),
+    ("feedback:review-schedule", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 400, LOGIN),
     # Django's language switch and its JavaScript catalogue are public.
     ("set_language", "POST"):            every(HOME),
     ("javascript-catalog", "GET"):       every(200),
@@ -202,6 +215,9 @@ def _world_urls(world) -> dict[str, dict]:
         "handoff:contact-raise": {"contact_id": world.contact},
         "feedback:cycle-verdict": {"cycle_id": world.cycle},
         "feedback:cycle-outcome": {"cycle_id": world.cycle},
+        "feedback:review-detail": {"review_id": world.review},
+        "feedback:review-progress": {"review_id": world.review},
+        "feedback:review-submit": {"review_id": world.review},
         "api:company-detail": {"pk": world.company},
         "api:contact-detail": {"pk": world.contact},
         "api:intent-detail": {"pk": world.intent},
@@ -225,6 +241,7 @@ class World:
     secret: str
     rescore_job: int
     cycle: int
+    review: int
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +288,10 @@ def world(django_db_setup, django_db_blocker):
             qualify_due_at=now + dt.timedelta(days=7),
         )  # fmt: skip
         Bant.objects.create(cycle=cycle)
+        review = ThresholdReview.objects.create(
+            period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 1, 31),
+            status=ThresholdReview.Status.DONE, outcome=ThresholdReview.Outcome.TOO_THIN,
+        )  # fmt: skip
         Notification.objects.create(
             user=users[IS], cycle=cycle, kind=Notification.Kind.ASSIGNED, created_at=now
         )
@@ -278,7 +299,7 @@ def world(django_db_setup, django_db_blocker):
             users=users, contact=contact.pk, company=contact.company_id, intent=intent.pk,
             token=issued.token.pk, secret=issued.secret, import_job=import_job.pk,
             active=active.pk, draft=draft.pk, submitted=submitted.pk,
-            rescore_job=rescore_job.pk, cycle=cycle.pk,
+            rescore_job=rescore_job.pk, cycle=cycle.pk, review=review.pk,
         )  # fmt: skip
         transaction.set_rollback(True)
 
