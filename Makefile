@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages bench-faults bench-handoff bench-import-sqlite worker beat clean system-deps
+.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages bench-faults bench-handoff bench-import-sqlite bench-review worker beat clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -78,6 +78,10 @@ bench-handoff: compilemessages
 ## make bench-import-sqlite: a 41,000-row CP932 import on SQLite (embedded default) beside PostgreSQL
 bench-import-sqlite: compilemessages
 	$(PY) benchmarks/bench_import_sqlite.py
+
+## make bench-review: the threshold review on the UCI bank-marketing calls (SQLite; TRAIN= TEST= to choose files)
+bench-review: compilemessages
+	$(PY) benchmarks/bench_review.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2
