@@ -44,7 +44,7 @@ _NAV = [
     ("leads:import-list", _("Import"), "upload", {Role.MARKETING, Role.ADMIN}),
     (
         "feedback:review-list",
-        _("Threshold review"),
+        _("Reviews"),
         "graph-up-arrow",
         {Role.MARKETING, Role.SALES_MANAGER, Role.ADMIN},
     ),

@@ -43,6 +43,7 @@ class Flag:
     PREDICTS_REJECTION = "predicts_rejection"
     NEVER_MATTERS = "never_matters"
     TOO_RARE = "too_rare"
+    UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,8 @@ def rules_fit(mqls: Sequence[JudgedMql], rules: Sequence[RuleInfo], *, c: float 
     keep their points and are flagged too rare. A rule whose whole interval lies below
     zero predicts rejection: its proposed points are below its current ones (negative
     when the rule had positive points). A rule whose coefficient is negligible with an
-    interval around zero is flagged: its hits never matter.
+    interval around zero is flagged: its hits never matter. Any other rule whose interval
+    contains zero keeps its points (flagged uncertain): the evidence does not move it.
     """
     y = np.array([1 if m.accepted else 0 for m in mqls], dtype=int)
     counts = {r.key: sum(1 for m in mqls if m.hits.get(r.key, 0) > 0) for r in rules}
@@ -181,6 +183,11 @@ def rules_fit(mqls: Sequence[JudgedMql], rules: Sequence[RuleInfo], *, c: float 
                 proposed = min(proposed, _round_points(rule.points) - max(1.0, abs(rule.points)))
             elif ci.low <= 0 <= ci.high and abs(b) < NEGLIGIBLE:
                 flags.append(Flag.NEVER_MATTERS)
+            elif ci.low <= 0 <= ci.high:
+                # The verdicts neither confirm nor refute the rule: it keeps its points
+                # rather than move on noise (a few dozen verdicts would reshuffle everything).
+                flags.append(Flag.UNCERTAIN)
+                proposed = rule.points
         effects.append(
             RuleEffect(
                 key=rule.key,

@@ -20,12 +20,15 @@ from feedback.permissions import (
     can_run_review,
     can_view_reviews,
 )
+from feedback.review.thresholds import MIN_AT_THRESHOLD
 from feedback.services import review as review_services
+from scoring.models import Band
 
 FLAG_LABELS = {
     "predicts_rejection": gettext_lazy("predicts rejection"),
     "never_matters": gettext_lazy("never matters"),
     "too_rare": gettext_lazy("too rare to judge"),
+    "uncertain": gettext_lazy("not clear either way"),
 }
 
 
@@ -92,17 +95,29 @@ def review_detail(request, review_id: int):
         rule
         | {
             "label": _label(labels, rule["key"]),
-            "flag_labels": [str(FLAG_LABELS.get(f, f)) for f in rule["flags"]],
+            "flag_labels": [(f, str(FLAG_LABELS.get(f, f))) for f in rule["flags"]],
             "changed": rule["key"] in report.get("changes", {}).get("points", {}),
             "acceptance_hit_text": _pct(rule["acceptance_hit"]),
         }
         for rule in report.get("rules", [])
     ]
-    bands = [{"band": band, **rate} for band, rate in report.get("bands", {}).items() if rate["n"]]
+    bands = [
+        {"band": band, "label": Band(band).label, **rate}
+        for band, rate in report.get("bands", {}).items()
+        if rate["n"]
+    ]
+    # The curve where it is judged on enough MQLs; its thin tail would only show noise.
+    enough = MIN_AT_THRESHOLD
     chart = {
-        "current": [[p["threshold"], p["acceptance"], p["n"]] for p in report.get("curve", [])],
+        "current": [
+            [p["threshold"], p["acceptance"], p["n"]]
+            for p in report.get("curve", [])
+            if p["n"] >= enough
+        ],
         "proposed": [
-            [p["threshold"], p["acceptance"], p["n"]] for p in report.get("curve_proposed", [])
+            [p["threshold"], p["acceptance"], p["n"]]
+            for p in report.get("curve_proposed", [])
+            if p["n"] >= enough
         ],
         "target": report.get("settings", {}).get("acceptance_target"),
         "labels": {
