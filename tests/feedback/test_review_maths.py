@@ -159,3 +159,20 @@ def test_rule_intervals_cover_the_true_coefficient():
         )
     fit = rules_fit(mqls, [RuleInfo("a", "a", "fit", 10)], c=100.0)
     assert fit.effects[0].interval.covers(1.0)
+
+
+def test_a_rule_the_verdicts_do_not_move_keeps_its_points():
+    # 300 MQLs; "strong" matters, "weak" has a small true effect its interval cannot settle.
+    rng = random.Random(8)
+    mqls = []
+    for _ in range(300):
+        strong, weak = rng.random() < 0.5, rng.random() < 0.5
+        p = 0.3 + 0.4 * strong + 0.07 * weak
+        hits = {"strong": float(strong), "weak": float(weak)}
+        mqls.append(JudgedMql(score=60, accepted=rng.random() < p, hits=hits))
+    rules = [RuleInfo("strong", "s", "behaviour", 20), RuleInfo("weak", "w", "behaviour", 12)]
+    effect = rules_fit(mqls, rules).effects[1]
+    assert effect.interval.low < 0 < effect.interval.high
+    assert abs(effect.coefficient) >= 0.1
+    assert Flag.UNCERTAIN in effect.flags
+    assert effect.proposed == 12
