@@ -235,3 +235,14 @@ def test_a_bad_crontab_is_a_field_error(admin_user):
             enabled=True,
         )
     assert "minute" in caught.value.message_dict
+
+
+def test_beat_reads_the_schedule_from_the_database():
+    # `make beat` must use django-celery-beat's scheduler, or the page's edits do nothing.
+    from django.conf import settings
+
+    from config.celery import app
+
+    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert "feedback.tasks.review_scheduled" in app.tasks
+    assert "feedback.tasks.review_run" in app.tasks
