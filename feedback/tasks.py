@@ -17,5 +17,18 @@ from feedback.services import facts
     max_retries=5,
 )
 def cycle_facts_refresh() -> int:
-    """The report facts of cycles that have none (after handoff opens cycles; beat sweeps)."""
+    """Facts of cycles that have none, then of stale ones (after cycles open; beat sweeps)."""
     return facts.cycle_facts_refresh_all()
+
+
+@shared_task(
+    name="feedback.tasks.cycle_facts_sync",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def cycle_facts_sync(cycle_ids: list[int]) -> int:
+    """Re-copy the report facts of cycles handoff or feedback changed (idempotent upsert)."""
+    return facts.cycle_facts_sync(cycle_ids=cycle_ids)
