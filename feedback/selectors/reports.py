@@ -490,8 +490,9 @@ def _stage_label(stage: str) -> str:
     }[stage]  # fmt: skip
 
 
-def _days(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 86400, 1)
+def _days(seconds: float | None) -> Decimal | None:
+    """Days to one decimal (a Decimal: shown as a number, never as a percentage)."""
+    return None if seconds is None else Decimal(str(round(seconds / 86400, 1)))
 
 
 def funnel_report(*, actor, f: ReportFilter) -> Report:
@@ -607,8 +608,9 @@ def roi_report(*, actor, f: ReportFilter) -> Report:
         ordered = sorted(
             merged.items(),
             key=lambda item: (
-                -(item[1].get("last", {}).get("revenue") or 0)
-                - (item[1].get("first", {}).get("mqls") or 0) / 1e9
+                -float(item[1].get("last", {}).get("revenue") or 0),
+                -(item[1].get("last", {}).get("mqls") or 0),
+                item[0],
             ),
         )
         rows = []
@@ -1004,5 +1006,5 @@ def _csv_value(value):
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, Decimal):
-        return int(value)
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
