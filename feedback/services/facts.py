@@ -19,11 +19,13 @@ batch of 2,000 cycles it costs a fixed number of queries, and the write is one u
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
 from config import background
@@ -111,25 +113,38 @@ def cycle_facts_refresh_all(*, rounds: int = 10_000) -> int:
         total += done
         if done < BATCH:
             break
+    after = 0  # in id order, so each stale row is synced once per sweep
     for _ in range(rounds):
-        stale = list(_stale().values_list("cycle_id", flat=True)[:BATCH])
+        stale = list(
+            _stale()
+            .filter(cycle_id__gt=after)
+            .order_by("cycle_id")
+            .values_list("cycle_id", flat=True)[:BATCH]
+        )
         if not stale:
             break
         cycle_facts_sync(cycle_ids=stale)
+        after = stale[-1]
     return total
+
+
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _differ(mine: str, theirs: str, none) -> Q:
+    """``mine`` and ``theirs`` differ, NULLs included (no negation: NOT on NULL is NULL)."""
+    a, b = Coalesce(mine, Value(none)), Coalesce(theirs, Value(none))
+    return Q(GreaterThan(a, b)) | Q(LessThan(a, b))
 
 
 def _stale():
     """Facts whose cycle moved on since they were synced (a lost task; facts never synced)."""
     return CycleFacts.objects.filter(
         Q(synced_at__isnull=True)
-        | ~Q(stage=F("cycle__stage"))
-        | ~Q(first_touch_at=F("cycle__first_touch_at"))
-        | Q(first_touch_at__isnull=True, cycle__first_touch_at__isnull=False)
-        | ~Q(owner_id=F("cycle__owner_id"))
-        | Q(owner_id__isnull=True, cycle__owner_id__isnull=False)
-        | ~Q(field_owner_id=F("cycle__field_owner_id"))
-        | Q(field_owner_id__isnull=True, cycle__field_owner_id__isnull=False)
+        | _differ("stage", "cycle__stage", "")
+        | _differ("first_touch_at", "cycle__first_touch_at", _NEVER)
+        | _differ("owner_id", "cycle__owner_id", 0)
+        | _differ("field_owner_id", "cycle__field_owner_id", 0)
     )
 
 
