@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages bench-faults bench-handoff bench-import-sqlite bench-review worker beat clean system-deps
+.PHONY: run test install migrate messages compilemessages seed lint format bench-ingest bench-scoring bench-pages bench-faults bench-handoff bench-import-sqlite bench-review bench-reports worker beat clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -74,6 +74,10 @@ bench-faults: compilemessages
 ## make bench-handoff: the queue pages and MQL assignment on PostgreSQL at 100,000 open MQLs
 bench-handoff: compilemessages
 	$(PY) benchmarks/bench_handoff.py
+
+## make bench-reports: the six feedback report pages on PostgreSQL with a year of history
+bench-reports: compilemessages
+	$(PY) benchmarks/bench_reports.py
 
 ## make bench-import-sqlite: a 41,000-row CP932 import on SQLite (embedded default) beside PostgreSQL
 bench-import-sqlite: compilemessages

@@ -204,9 +204,69 @@ class CycleFacts(models.Model):
     last_content = models.TextField(blank=True)
     computed_at = models.DateTimeField()
 
+    # What the reports group and measure by, copied from the cycle, its transitions,
+    # verdicts and deals by ``services.facts.cycle_facts_sync`` (set-based, after every
+    # change handoff or feedback makes), so each report is one scan of this table.
+    contact_id = models.BigIntegerField(null=True, blank=True)
+    owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    field_owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.ForeignKey(
+        "scoring.DefinitionVersion", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    mql_at = models.DateTimeField(null=True, blank=True)
+    band = models.CharField(max_length=4, blank=True)  # the band at MQL time
+    score_bucket = models.SmallIntegerField(null=True, blank=True)  # 60 = a score of 60–69.99
+    stage = models.CharField(max_length=12, blank=True)  # the cycle's stage when synced
+    accepted_at = models.DateTimeField(null=True, blank=True)  # moved on from MQL
+    rejected_at = models.DateTimeField(null=True, blank=True)  # the MQL's rejection
+    reason = models.ForeignKey(
+        Reason, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sql_rejected_at = models.DateTimeField(null=True, blank=True)  # field sales' rejection
+    sql_reason = models.ForeignKey(
+        Reason, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sql_at = models.DateTimeField(null=True, blank=True)
+    opportunity_at = models.DateTimeField(null=True, blank=True)
+    won_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+    revenue = models.DecimalField(max_digits=16, decimal_places=0, null=True, blank=True)
+    # handoff's SLA clocks: met when the touch (the SQL) came before its due time.
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    first_touch_due_at = models.DateTimeField(null=True, blank=True)
+    qualify_due_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = _("cycle facts")
         verbose_name_plural = _("cycle facts")
+        indexes = [
+            # Acceptance by week, the funnel's cohorts, ROI, SLA, the effect: MQLs in a period.
+            models.Index(fields=["mql_at"], name="feedback_facts_mql_idx"),
+            # The same for one rep (a rep's own reports; the rep filter).
+            models.Index(fields=["owner", "mql_at"], name="feedback_facts_owner_idx"),
+            models.Index(
+                fields=["field_owner", "mql_at"],
+                condition=Q(field_owner__isnull=False),
+                name="feedback_facts_field_idx",
+            ),
+            # The Pareto: MQL and SQL rejections in a period.
+            models.Index(
+                fields=["rejected_at"],
+                condition=Q(rejected_at__isnull=False),
+                name="feedback_facts_rejected_idx",
+            ),
+            models.Index(
+                fields=["sql_rejected_at"],
+                condition=Q(sql_rejected_at__isnull=False),
+                name="feedback_facts_sqlrej_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"facts of cycle {self.cycle_id}"

@@ -32,6 +32,10 @@ can_use_outcomes_api = is_sales | is_manager | is_integration
 # Reports: everyone who works leads reads them; reps see only their own rows.
 can_view_reports = is_manager | is_marketing | is_inside_sales | is_sales
 can_view_team_reports = is_manager | is_marketing
+# One rep's figures beside another's (the rep filter, the SLA's rows per rep): managers.
+can_view_rep_figures = is_manager
+# The drill-down and the CSV follow the report: whoever reads it, scoped the same way.
+can_export_reports = can_view_reports
 # The threshold review: managers and marketing run it and read it; both departments
 # set its target; admins edit its schedule.
 can_run_review = is_manager | is_marketing

@@ -1,4 +1,4 @@
-"""Feedback listens to handoff: new cycles get their report facts once they commit."""
+"""Feedback listens to handoff: new and changed cycles get their report facts after the commit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from config import background
-from handoff.signals import cycles_opened
+from feedback.services.facts import cycle_facts_sync_after_commit
+from handoff.signals import cycles_changed, cycles_opened
 
 
 class _Facts:
@@ -27,3 +28,8 @@ def facts_after_commit(sender, **kwargs) -> None:
             if isinstance(func, _Facts):
                 return
     transaction.on_commit(_Facts())
+
+
+@receiver(cycles_changed, dispatch_uid="feedback.facts_on_cycles_changed")
+def facts_sync_after_commit(sender, *, cycle_ids, **kwargs) -> None:
+    cycle_facts_sync_after_commit(cycle_ids=cycle_ids)

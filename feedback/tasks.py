@@ -17,7 +17,7 @@ from feedback.services import facts, review
     max_retries=5,
 )
 def cycle_facts_refresh() -> int:
-    """The report facts of cycles that have none (after handoff opens cycles; beat sweeps)."""
+    """Facts of cycles that have none, then of stale ones (after cycles open; beat sweeps)."""
     return facts.cycle_facts_refresh_all()
 
 
@@ -33,3 +33,16 @@ def review_scheduled() -> int | None:
     """Beat's entry (feedback-threshold-review): the review of the previous month."""
     queued = review.review_scheduled()
     return queued.pk if queued else None
+
+
+@shared_task(
+    name="feedback.tasks.cycle_facts_sync",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def cycle_facts_sync(cycle_ids: list[int]) -> int:
+    """Re-copy the report facts of cycles handoff or feedback changed (idempotent upsert)."""
+    return facts.cycle_facts_sync(cycle_ids=cycle_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback.views import reviews, verdicts
+from feedback.views import reports, reviews, verdicts
 
 app_name = "feedback"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path("reviews/<int:review_id>/", reviews.review_detail, name="review-detail"),
     path("reviews/<int:review_id>/progress/", reviews.review_progress, name="review-progress"),
     path("reviews/<int:review_id>/submit/", reviews.review_submit, name="review-submit"),
+    path("reports/", reports.report_index, name="report-index"),
+    path("reports/leads/", reports.report_leads, name="report-leads"),
+    path("reports/<slug:slug>/csv/", reports.report_csv, name="report-csv"),
+]
+urlpatterns += [
+    path(f"reports/{slug}/", reports.report_page, {"slug": slug}, name=f"report-{slug}")
+    for slug in ("rejections", "acceptance", "funnel", "roi", "sla", "effect")
 ]

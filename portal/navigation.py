@@ -41,6 +41,12 @@ _NAV = [
     ("portal:lead-list", _("Leads"), "people", None),
     ("portal:company-list", _("Companies"), "building", None),
     ("scoring:version-list", _("Hot lead definition"), "sliders", None),
+    (
+        "feedback:report-index",
+        _("Reports"),
+        "bar-chart",
+        {Role.SALES_MANAGER, Role.MARKETING, Role.INSIDE_SALES, Role.SALES, Role.ADMIN},
+    ),
     ("leads:import-list", _("Import"), "upload", {Role.MARKETING, Role.ADMIN}),
     (
         "feedback:review-list",

@@ -58,3 +58,57 @@ class IntentSignalFactory(factory.django.DjangoModelFactory):
     observed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
     provider = "bombora"
     external_id = factory.Sequence(lambda n: f"int-{n}")
+
+
+# --- Handoff and feedback: cycles and their report facts ----------------------------
+
+
+class CycleFactory(factory.django.DjangoModelFactory):
+    """A cycle at MQL, with its SLA clocks; report tests set the moments they need."""
+
+    class Meta:
+        model = "handoff.Cycle"
+
+    contact = factory.SubFactory(ContactFactory)
+    company = factory.LazyAttribute(lambda o: o.contact.company if o.contact else None)
+    stage = "mql"
+    mql_at = factory.LazyFunction(timezone.now)
+    score_total = 72
+    score_band = "hot"
+    first_touch_due_at = factory.LazyAttribute(lambda o: o.mql_at + dt.timedelta(hours=2))
+    qualify_due_at = factory.LazyAttribute(lambda o: o.mql_at + dt.timedelta(days=7))
+
+
+class TransitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "handoff.Transition"
+
+    cycle = factory.SubFactory(CycleFactory)
+    contact = factory.LazyAttribute(lambda o: o.cycle.contact)
+    company = factory.LazyAttribute(lambda o: o.cycle.company)
+    from_stage = "mql"
+    to_stage = "accepted"
+    at = factory.LazyFunction(timezone.now)
+
+
+class VerdictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Verdict"
+
+    cycle = factory.SubFactory(CycleFactory)
+    kind = "mql"
+    decision = "accepted"
+    at = factory.LazyFunction(timezone.now)
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Opportunity"
+
+    crm_id = factory.Sequence(lambda n: f"deal-{n}")
+    cycle = factory.SubFactory(CycleFactory)
+    contact = factory.LazyAttribute(lambda o: o.cycle.contact)
+    status = "won"
+    amount = 1_000_000
+    created_on = factory.LazyFunction(timezone.localdate)
+    closed_on = factory.LazyFunction(timezone.localdate)

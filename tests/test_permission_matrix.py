@@ -14,7 +14,7 @@ Django's and its permission system's. Static files are not URL patterns here
 Columns: anonymous, a signed-in user without a role, the five roles (the
 administrator, like the seeded ``admin``, is also staff and superuser; the inside
 sales user owns the handoff cycle, the field sales user was handed it), and an
-integration's API token. 65 patterns, 75 (pattern, method) rows, 600 requests.
+integration's API token. 74 patterns, 84 (pattern, method) rows, 672 requests.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ LEAD = Redirect("/leads/")  # back to the lead's handoff panel
 QUEUE = Redirect("/handoff/")
 NOTES = Redirect("/handoff/notifications/")
 REVIEW = Redirect("/feedback/reviews/")  # back to the review, with a message
+REPORTS = Redirect("/feedback/reports/rejections/")
 
 
 def row(*cells) -> dict[str, int | Redirect]:
@@ -154,6 +155,17 @@ EXPECTED: dict[tuple[str, str], dict[str, int | Redirect]] = {
     ("feedback:review-settings", "GET"): row(LOGIN, 403, 200, 403, 403, 200, 200, LOGIN),
     ("feedback:review-settings", "POST"): row(LOGIN, 403, 400, 403, 403, 400, 400, LOGIN),
     ("feedback:review-schedule", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 400, LOGIN),
+    # Reports: every role that works leads reads them (a rep sees their own figures,
+    # marketing the team's); the drill-down and the CSV follow the report.
+    ("feedback:report-index", "GET"):    row(LOGIN, 403, REPORTS, REPORTS, REPORTS, REPORTS, REPORTS, LOGIN),
+    ("feedback:report-rejections", "GET"): row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
+    ("feedback:report-acceptance", "GET"): row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
+    ("feedback:report-funnel", "GET"):   row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
+    ("feedback:report-roi", "GET"):      row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
+    ("feedback:report-sla", "GET"):      row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
+    ("feedback:report-effect", "GET"):   row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
+    ("feedback:report-leads", "GET"):    row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
+    ("feedback:report-csv", "GET"):      row(LOGIN, 403, 200, 200, 200, 200, 200, LOGIN),
     # Django's language switch and its JavaScript catalogue are public.
     ("set_language", "POST"):            every(HOME),
     ("javascript-catalog", "GET"):       every(200),
@@ -188,6 +200,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int | Redirect]] = {
 
 # What a POST sends when an empty body is not enough to reach the check worth testing.
 POST_DATA = {"scoring:version-decide": {"department": "sales"}}
+# What a GET sends when a page needs it (the drill-down names a report's figure).
+GET_DATA = {"feedback:report-leads": {"report": "rejections", "reason": "no_need"}}
 
 
 def _world_urls(world) -> dict[str, dict]:
@@ -218,6 +232,7 @@ def _world_urls(world) -> dict[str, dict]:
         "feedback:review-detail": {"review_id": world.review},
         "feedback:review-progress": {"review_id": world.review},
         "feedback:review-submit": {"review_id": world.review},
+        "feedback:report-csv": {"slug": "funnel"},
         "api:company-detail": {"pk": world.company},
         "api:contact-detail": {"pk": world.contact},
         "api:intent-detail": {"pk": world.intent},
@@ -325,7 +340,7 @@ def _request(world: World, name: str, method: str, column: str):
     elif world.users[column] is not None:
         client.force_login(world.users[column])
     if method == "GET":
-        return client.get(url)
+        return client.get(url, GET_DATA.get(name, {}))
     if url.startswith("/api/v1/"):
         return client.post(url, "{}", content_type="application/json")
     return client.post(url, POST_DATA.get(name, {}))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from feedback.models import Opportunity
 from feedback.permissions import can_record_outcome
+from feedback.services.facts import cycle_facts_sync_after_commit
 from handoff.models import Cycle, Stage
 from handoff.services.lifecycle import Step, TransitionConflict, cycle_advance, is_allowed
 from leads.models import Contact
@@ -194,6 +195,8 @@ def _record(actor, contact, crm_id, crm_lead_id, status, created_on, closed_on, 
             opp.save()
         stage = None
         if cycle is not None:
+            # The reports' facts read the deal (its revenue) after the commit.
+            cycle_facts_sync_after_commit(cycle_ids=[cycle.pk])
             steps = _path(cycle.stage, status)
             if steps:
                 who = actor if getattr(actor, "pk", None) else None

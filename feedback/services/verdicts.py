@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from feedback.models import Kind, Reason, Verdict
 from feedback.permissions import can_judge_mql, can_judge_sql
+from feedback.services.facts import cycle_facts_sync_after_commit
 from handoff.models import Cycle, Stage
 from handoff.services.lifecycle import TransitionConflict, TransitionRefused, cycle_transition
 
@@ -125,6 +126,8 @@ def verdict_record(
                 )
             elif not Cycle.objects.filter(pk=cycle.pk, stage=cycle.stage).exists():
                 raise TransitionConflict("moved", code="conflict")
+            # The reports' facts read the verdict after the commit.
+            cycle_facts_sync_after_commit(cycle_ids=[cycle.pk])
             return Verdict.objects.create(
                 cycle=cycle,
                 kind=kind,

@@ -34,6 +34,7 @@ from handoff.models import (
     RepProfile,
 )
 from handoff.permissions import can_reassign
+from handoff.signals import cycles_changed
 from leads.models import Company
 
 Method = Assignment.Method
@@ -198,6 +199,7 @@ def cycles_assign(
             Cycle.objects.filter(pk__in=ids).update(
                 **{f"{field}_id": user_id, stamp: at if user_id else None}
             )
+        cycles_changed.send(sender=Cycle, cycle_ids=[c.pk for c in cycles])
         Assignment.objects.bulk_create(
             [
                 Assignment(

@@ -28,7 +28,7 @@ from handoff.models import (
 from handoff.permissions import can_raise_lead, can_work_cycle, can_work_handover, is_manager
 from handoff.services.calendar import calendar_of, handoff_settings, sla_due
 from handoff.services.priority import cycles_refresh_priority
-from handoff.signals import cycles_opened
+from handoff.signals import cycles_changed, cycles_opened
 from leads.models import Contact
 from scoring.models import LeadScore
 
@@ -136,6 +136,7 @@ def _apply(cycle: Cycle, steps: Sequence[Step], actor, at: datetime) -> Cycle:
         for name, value in values.items():
             setattr(cycle, name, value)
     cycles_refresh_priority(cycle_ids=[cycle.pk])
+    cycles_changed.send(sender=Cycle, cycle_ids=[cycle.pk])
     return cycle
 
 

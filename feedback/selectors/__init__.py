@@ -1,0 +1,1 @@
+"""Feedback's reads, scoped to the acting user (``reports``: the six reports)."""
