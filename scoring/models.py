@@ -150,10 +150,11 @@ class LeadScore(models.Model):
     contact = models.OneToOneField(
         "leads.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="score"
     )
-    # Only contact_id and company_id are indexed (their unique indexes), and
-    # none of total/band/version: rescoring rewrites every row and changes
-    # neither id, so on PostgreSQL the updates are HOT (heap-only, no index
-    # writes). A lead's row has no company (its company's is the account row).
+    # Only contact_id and company_id are indexed (their unique indexes, and the
+    # hot leads' partial index), and none of total/version: rescoring rewrites
+    # every row and changes neither id, so on PostgreSQL the updates are HOT
+    # (heap-only, no index writes) unless the band moves in or out of "hot".
+    # A lead's row has no company (its company's is the account row).
     company = models.OneToOneField(
         "leads.Company",
         null=True,
@@ -184,6 +185,17 @@ class LeadScore(models.Model):
     base = FloatListField(null=True, blank=True)
 
     class Meta:
+        indexes = [
+            # The leads list filtered to hot leads (``?band=hot``, any sort; its count):
+            # the few hot rows instead of a scan of every score. Keyed by contact_id
+            # alone, which rescoring never changes: a new total keeps the update HOT. Only
+            # a move into or out of "hot" (band, in the condition) updates an index.
+            models.Index(
+                fields=["contact"],
+                condition=Q(band=Band.HOT, contact__isnull=False),
+                name="scoring_hot_lead_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(contact__isnull=False) | Q(company__isnull=False),
