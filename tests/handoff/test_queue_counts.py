@@ -7,6 +7,7 @@ its ids first; both must say what the rows themselves say (``sla_state``, the or
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -191,20 +192,18 @@ def test_the_queue_page_costs_the_same_queries_for_few_rows_or_a_full_page(
     assert len(ids) == 6
 
 
-@pytest.mark.postgres
-def test_the_queue_counts_can_be_read_from_their_index_alone(edge_cycles, manager_user):
-    """Every column the aggregate reads is in ``handoff_queue_counts_idx`` (one outside it
-    and PostgreSQL reads the wide rows: 55 ms instead of 16 ms at 100,000 cycles)."""
+def test_the_queue_counts_read_only_columns_their_index_holds(edge_cycles, manager_user):
+    """Every column the aggregate reads is in ``handoff_queue_counts_idx``, so PostgreSQL can
+    answer it from the index alone (one outside it and it reads the wide rows again: 55 ms
+    instead of 16 ms at 100,000 cycles). Checked on the SQL, not a plan: with a few rows
+    the planner may pick any index."""
     now, a, *_rest = edge_cycles
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: make it choose
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        for actor, team in ((manager_user, True), (a, False)):
-            scope = selectors.queue_scope(actor=actor, team=team)
+    (index,) = [i for i in Cycle._meta.indexes if i.name == "handoff_queue_counts_idx"]
+    held = {Cycle._meta.get_field(f).column for f in (*index.fields, *index.include)}
+    for actor, team in ((manager_user, True), (a, False)):
+        scope = selectors.queue_scope(actor=actor, team=team)
+        with CaptureQueriesContext(connection) as captured:
             selectors.queue_overview(scope, now=now)
-            with CaptureQueriesContext(connection) as captured:
-                selectors.queue_overview(scope, now=now)
-            sql = captured.captured_queries[-1]["sql"]
-            cursor.execute("EXPLAIN " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            assert "Index Only Scan using handoff_queue_counts_idx" in plan, plan
+        (sql,) = [q["sql"] for q in captured.captured_queries if "handoff_cycle" in q["sql"]]
+        read = set(re.findall(r'"handoff_cycle"\."(\w+)"', sql))
+        assert read and read <= held, read - held
