@@ -15,12 +15,16 @@ class DeferredJoinPaginator(Paginator):
 
     A filtered list whose count nobody knew yet counts its rows in the same query as the
     page's ids (``COUNT(*) OVER ()``): the filter's joins are walked once, not once for
-    ``COUNT`` and again for the page. A count given beforehand (``paginator.count = …``)
-    keeps the ids query a plain ``LIMIT`` that stops at the page.
+    ``COUNT`` and again for the page. An unfiltered list, or one whose count was given
+    beforehand (``paginator.count = …``), keeps the ids query a plain ``LIMIT`` that stops
+    at the page.
     """
 
     def get_page(self, number):
-        if "count" not in self.__dict__ and not self.object_list.query.distinct:
+        query = self.object_list.query
+        # Only a filtered list: an unfiltered one counts from a narrow index and its page
+        # is a LIMIT that stops early, where the window would walk every row.
+        if "count" not in self.__dict__ and query.where.children and not query.distinct:
             page = self._page_counted_in_window(number)
             if page is not None:
                 return page

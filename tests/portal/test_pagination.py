@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.paginator import Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leads.models import Contact
 from portal.pagination import DeferredJoinPaginator
@@ -42,8 +44,8 @@ def test_a_filtered_or_empty_list_pages_as_djangos_too(contacts):
             assert ours == _page(Paginator(queryset, 5), number), (queryset, number)
 
 
-def test_an_uncounted_list_counts_in_the_ids_query(contacts, django_assert_num_queries):
-    queryset = Contact.objects.select_related("company").order_by("-id")
+def test_an_uncounted_filtered_list_counts_in_the_ids_query(contacts, django_assert_num_queries):
+    queryset = Contact.objects.filter(pk__gt=0).select_related("company").order_by("-id")
     with django_assert_num_queries(2):  # the ids with the count, then the rows
         page = DeferredJoinPaginator(queryset, 10).get_page(2)
         assert page.paginator.count == 27 and len(page.object_list) == 10
@@ -51,3 +53,12 @@ def test_an_uncounted_list_counts_in_the_ids_query(contacts, django_assert_num_q
     counted.count = 27  # known beforehand (Home's figures, the queue's overview)
     with django_assert_num_queries(2):  # the ids (a plain LIMIT), then the rows
         assert len(counted.get_page(3).object_list) == 7
+
+
+def test_an_unfiltered_list_keeps_a_limit_that_stops_at_the_page(contacts):
+    queryset = Contact.objects.select_related("company").order_by("-id")
+    with CaptureQueriesContext(connection) as captured:
+        page = DeferredJoinPaginator(queryset, 10).get_page(1)
+    assert len(page.object_list) == 10
+    assert len(captured.captured_queries) == 3  # COUNT, the ids, the rows
+    assert not any("OVER" in q["sql"] for q in captured.captured_queries)
