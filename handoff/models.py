@@ -167,6 +167,16 @@ class Cycle(models.Model):
                 condition=Q(stage__in=sorted(QUEUE_STAGES)),
                 name="handoff_queue_team_idx",
             ),
+            # The queue's counts (selectors.queue_overview: in all, unassigned, per stage
+            # and per SLA state, of a rep's queue or the team's): every column the
+            # aggregate reads is in the index, so it is an index-only scan of a narrow
+            # key instead of a pass over the wide rows (the breakdown JSON).
+            models.Index(
+                fields=["owner", "stage", "sla_due_at"],
+                include=["id"],
+                condition=Q(stage__in=sorted(QUEUE_STAGES)),
+                name="handoff_queue_counts_idx",
+            ),
             # The SLA sweep and the SLA filters: open cycles by due time.
             models.Index(
                 fields=["sla_due_at"],

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from config.filtering import BoundedFilterSet
 from handoff.models import (
     CLOSED_STAGES,
+    INSIDE_STAGES,
     QUEUE_STAGES,
     Bant,
     Call,
@@ -152,16 +153,37 @@ class QueueOverview:
     unassigned: int
 
 
+def _sla_q(bucket: str, *, now: datetime, soon: timedelta) -> Q:
+    """The rows ``sla_state`` puts in ``bucket`` at ``now``, as a condition on ``sla_due_at``.
+
+    An inside-stage cycle with no due time shows as on time, so it counts as on time;
+    an SQL has no due time and is in none of the three.
+    """
+    if bucket == BREACHED:
+        return Q(sla_due_at__lt=now)
+    if bucket == DUE_SOON:
+        return Q(sla_due_at__gte=now, sla_due_at__lte=now + soon)
+    return Q(sla_due_at__gt=now + soon) | Q(
+        sla_due_at__isnull=True, stage__in=sorted(INSIDE_STAGES)
+    )
+
+
 def queue_overview(queryset: QuerySet[Cycle], *, now: datetime) -> QueueOverview:
-    """The queue's counts per stage and per SLA state, and in all: one pass over the rows."""
+    """The queue's counts per stage and per SLA state, and in all: one aggregate.
+
+    ``queryset`` is a queue's scope (``queue_scope``: the team's, or one owner's). Every
+    column read here is in ``handoff_queue_counts_idx``, so on PostgreSQL the aggregate is
+    an index-only scan; a count over a column outside it would read the wide rows again.
+    """
     soon = sla_soon()
     stages = [s for s in Stage.values if s in QUEUE_STAGES]
     row = queryset.order_by().aggregate(
         total=Count("id"),
         unassigned=Count("id", filter=Q(owner__isnull=True)),
-        breached=Count("id", filter=Q(sla_due_at__lt=now)),
-        due_soon=Count("id", filter=Q(sla_due_at__gte=now, sla_due_at__lte=now + soon)),
-        on_time=Count("id", filter=Q(sla_due_at__gt=now + soon)),
+        **{
+            b: Count("id", filter=_sla_q(b, now=now, soon=soon))
+            for b in (BREACHED, DUE_SOON, ON_TIME)
+        },
         **{f"stage_{s}": Count("id", filter=Q(stage=s)) for s in stages},
     )
     return QueueOverview(
@@ -176,12 +198,8 @@ def queue_overview(queryset: QuerySet[Cycle], *, now: datetime) -> QueueOverview
 
 def sla_bucket(queryset: QuerySet[Cycle], bucket: str, *, now: datetime, soon: timedelta):
     """Only the cycles whose SLA is breached, due soon or on time (by ``sla_due_at``)."""
-    if bucket == BREACHED:
-        return queryset.filter(sla_due_at__lt=now)
-    if bucket == DUE_SOON:
-        return queryset.filter(sla_due_at__gte=now, sla_due_at__lte=now + soon)
-    if bucket == ON_TIME:
-        return queryset.filter(sla_due_at__gt=now + soon)
+    if bucket in (BREACHED, DUE_SOON, ON_TIME):
+        return queryset.filter(_sla_q(bucket, now=now, soon=soon))
     return queryset
 
 

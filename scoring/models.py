@@ -154,10 +154,11 @@ class LeadScore(models.Model):
     contact = models.OneToOneField(
         "leads.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="score"
     )
-    # Only contact_id and company_id are indexed (their unique indexes), and
-    # none of total/band/version: rescoring rewrites every row and changes
-    # neither id, so on PostgreSQL the updates are HOT (heap-only, no index
-    # writes). A lead's row has no company (its company's is the account row).
+    # Only contact_id and company_id are indexed (their unique indexes, and the
+    # hot leads' partial index, whose condition reads band), and none of
+    # total/fit/version: rescoring rewrites every row and changes neither id, so on
+    # PostgreSQL the updates are HOT (heap-only, no index writes) unless the band moves.
+    # A lead's row has no company (its company's is the account row).
     company = models.OneToOneField(
         "leads.Company",
         null=True,
@@ -188,6 +189,19 @@ class LeadScore(models.Model):
     base = FloatListField(null=True, blank=True)
 
     class Meta:
+        indexes = [
+            # The leads list filtered to hot leads (``?band=hot``, any sort; its count):
+            # the few hot rows instead of a scan of every score. Keyed by contact_id
+            # alone, which rescoring never changes: a new total keeps the update HOT.
+            # PostgreSQL decides HOT by the columns any index reads, whatever its
+            # condition, so only a change of band (rare; recorded as a BandChange)
+            # writes the indexes. Never add total or fit here.
+            models.Index(
+                fields=["contact"],
+                condition=Q(band=Band.HOT, contact__isnull=False),
+                name="scoring_hot_lead_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(contact__isnull=False) | Q(company__isnull=False),

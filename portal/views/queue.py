@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from handoff.permissions import (
 from handoff.services.sla import SlaState
 from handoff.views import BantChip, bant_chips
 from portal.lists import rows_of
+from portal.pagination import DeferredJoinPaginator
 
 PAGE_SIZE = 25
 
@@ -70,7 +70,9 @@ def queue(request):
         rows = selectors.with_priority(rows_of(filterset), now=now)
     is_filtered = any(v for k, v in request.GET.items() if k not in ("page", "tab"))
     overview = selectors.queue_overview(scope, now=now) if tab != "handovers" else None
-    paginator = Paginator(rows, PAGE_SIZE)
+    # The page's ids from the queue's narrow index first, then those rows with their
+    # contact, company, owners and BANT: a deep page skips ids, not joined rows.
+    paginator = DeferredJoinPaginator(rows, PAGE_SIZE)
     if overview is not None and not is_filtered:
         paginator.count = overview.total  # counted already, in the same pass
     page = paginator.get_page(request.GET.get("page"))
