@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('leads', '0006_contact_list_order_index'),
-        ('scoring', '0011_mql_event_per_turn'),
+        ('scoring', '0012_definition_proposal_note'),
     ]
 
     operations = [
