@@ -408,6 +408,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema_allow_empty_query_values",
         "leads.api.schema.postprocess_schema",
+        "feedback.api.schema.postprocess_schema",
     ],
     # One name per choice set the API shares (the BANT items' statuses).
     "ENUM_NAME_OVERRIDES": {

@@ -271,9 +271,12 @@ def test_report_pages_render_with_charts_and_headlines(client, world):
 @pytest.mark.django_db
 def test_empty_report_says_what_to_do(client, manager_user):
     client.force_login(manager_user)
-    body = client.get(reverse("feedback:report-rejections"), NOV).content.decode()
+    url = reverse("feedback:report-rejections")
+    body = client.get(url, NOV, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "report-chart-data" not in body
     assert "rejections appear once reps judge their leads" in body
+    ja = client.get(url, NOV, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "担当者がキューでリードを判定すると却下が表示されます" in ja
 
 
 @pytest.mark.django_db
