@@ -27,7 +27,7 @@ from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import negative_data_rejection
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from config.wsgi import application
 from handoff.models import Bant, Cycle, Stage
@@ -69,6 +69,11 @@ schemathesis.openapi.format(
         timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=9))]),
     ).map(lambda moment: moment.isoformat()),
 )
+
+# An outcome's rules across fields (a won or lost deal needs its date; an e-mail must be
+# deliverable, which "format: email" cannot say) are beyond its schema: schema-valid
+# bodies may be refused there. tests/feedback/test_outcomes.py holds those rules.
+CROSS_FIELD = {"/api/v1/outcomes"}
 
 CALLS: Counter[str] = Counter()
 
@@ -146,4 +151,6 @@ def token(api_token, _test_connection_kept, _bad_tokens_not_throttled) -> str:
 def test_the_api_conforms_to_its_schema(case, token):
     CALLS[case.operation.label] += 1
     excluded = [negative_data_rejection] if case.path in BATCHES else None
+    if case.path in CROSS_FIELD:
+        excluded = [positive_data_acceptance]
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=excluded)
