@@ -14,6 +14,9 @@ It stops after a second without work and starts again with the next task.
 plain eager Celery does; ``inline()`` does the same for one block (a command that
 reports the result).
 
+``on_commit_once(kind, update)`` queues one callback of a kind per transaction: the
+sends of many batches in one transaction share it (``update`` adds each batch's part).
+
 ``deliver(task, *args)`` is ``task.delay(*args)`` for the sends that follow a commit
 (``send`` uses it too): when the broker cannot be reached it logs a warning and
 returns False instead of raising. The work is in the database already (pending
@@ -27,11 +30,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger(__name__)
@@ -42,6 +46,28 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS = (BrokerError, OSError)
 
 _IDLE_SECONDS = 1.0
+
+C = TypeVar("C", bound=Callable[[], object])
+
+
+def on_commit_once(kind: type[C], update: Callable[[C], None] = lambda callback: None) -> None:
+    """Run a ``kind()`` callback once the current transaction commits, one per transaction.
+
+    A callback of that kind already waiting for this commit is reused; ``update`` is
+    applied to it (or to the new one, before it is queued: outside a transaction
+    ``on_commit`` runs it at once).
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _sids, func, _robust in connection.run_on_commit:
+            if isinstance(func, kind):
+                update(func)
+                return
+    callback = kind()
+    update(callback)
+    transaction.on_commit(callback)
+
+
 _queue: queue.Queue = queue.Queue()
 _lock = threading.Lock()
 _worker: threading.Thread | None = None

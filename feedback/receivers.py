@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from config import background
@@ -22,12 +21,7 @@ class _Facts:
 
 @receiver(cycles_opened, dispatch_uid="feedback.facts_on_cycles_opened")
 def facts_after_commit(sender, **kwargs) -> None:
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        for _sids, func, _robust in connection.run_on_commit:
-            if isinstance(func, _Facts):
-                return
-    transaction.on_commit(_Facts())
+    background.on_commit_once(_Facts)
 
 
 @receiver(cycles_changed, dispatch_uid="feedback.facts_on_cycles_changed")

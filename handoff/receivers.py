@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from config import background
@@ -22,9 +21,4 @@ class _Intake:
 
 @receiver(mql_events_recorded, dispatch_uid="handoff.intake_on_mql")
 def intake_after_commit(sender, **kwargs) -> None:
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        for _sids, func, _robust in connection.run_on_commit:
-            if isinstance(func, _Intake):
-                return
-    transaction.on_commit(_Intake())
+    background.on_commit_once(_Intake)

@@ -120,3 +120,35 @@ def test_a_task_error_is_not_mistaken_for_the_broker(monkeypatch):
     monkeypatch.setattr(held_task, "delay", broken)
     with pytest.raises(ValueError):
         background.deliver(held_task, "bug")
+
+
+class _Counted:
+    runs: list[int] = []
+
+    def __init__(self) -> None:
+        self.parts = 0
+
+    def __call__(self) -> None:
+        _Counted.runs.append(self.parts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_commit_once_queues_one_callback_per_transaction_with_every_part():
+    from django.db import transaction
+
+    _Counted.runs = []
+
+    def add(callback: _Counted) -> None:
+        callback.parts += 1
+
+    with transaction.atomic():
+        for _ in range(3):
+            background.on_commit_once(_Counted, add)
+        assert _Counted.runs == []  # not before the commit
+    assert _Counted.runs == [3]
+    background.on_commit_once(_Counted, add)  # outside a transaction: at once
+    assert _Counted.runs == [3, 1]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        background.on_commit_once(_Counted, add)
+        raise RuntimeError
+    assert _Counted.runs == [3, 1]  # rolled back: never run

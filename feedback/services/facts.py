@@ -275,15 +275,7 @@ class _Sync:
 
 def cycle_facts_sync_after_commit(*, cycle_ids: Sequence[int]) -> None:
     """Sync these cycles' facts once the current transaction commits (once per transaction)."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        for _sids, func, _robust in connection.run_on_commit:
-            if isinstance(func, _Sync):
-                func.ids.update(cycle_ids)
-                return
-    callback = _Sync()
-    callback.ids.update(cycle_ids)
-    transaction.on_commit(callback)
+    background.on_commit_once(_Sync, lambda sync: sync.ids.update(cycle_ids))
 
 
 def cycles_missing_facts() -> bool:

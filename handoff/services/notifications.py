@@ -63,17 +63,18 @@ def notifications_mark_read(*, actor, ids: Iterable[int] | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
+class _MailNotices:
+    """The on-commit callback of one transaction: one mailing task for its notices."""
+
+    def __call__(self) -> None:
+        from handoff.tasks import notifications_email as notifications_email_task
+
+        background.send(notifications_email_task)
+
+
 def notifications_email_after_commit() -> None:
     """Mail what the current transaction notified, once it commits (coalesced)."""
-    from handoff.tasks import notifications_email as notifications_email_task
-
-    connection_state = transaction.get_connection()
-    for _sids, func, _robust in connection_state.run_on_commit:
-        if getattr(func, "_is_notification_mail", False):
-            return
-    send = lambda: background.send(notifications_email_task)  # noqa: E731
-    send._is_notification_mail = True  # type: ignore[attr-defined]
-    transaction.on_commit(send)
+    background.on_commit_once(_MailNotices)
 
 
 def notifications_email(*, limit: int = EMAIL_BATCH) -> int:

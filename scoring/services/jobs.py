@@ -521,14 +521,10 @@ class _SendDrain:
 
 def _drain_after_commit(marked: int = 1) -> None:
     # Once per transaction: several batches in one transaction share one callback.
-    if connection.in_atomic_block:
-        for _sids, func, _robust in connection.run_on_commit:
-            if isinstance(func, _SendDrain):
-                func.marked += marked
-                return
-    send = _SendDrain()
-    send.marked = marked
-    transaction.on_commit(send)
+    def add(send: _SendDrain) -> None:
+        send.marked += marked
+
+    background.on_commit_once(_SendDrain, add)
 
 
 def pending_drain(*, limit: int = 5000, at: datetime | None = None) -> int:
