@@ -42,11 +42,6 @@ GOAL_P95_MS = 150
 GOAL_ASSIGN = 1000
 
 
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def data_create(cursor) -> None:
     companies = max(1, MQLS // 5)
     cursor.execute(
@@ -125,7 +120,7 @@ def page_timings(client, url: str) -> tuple[float, float]:
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
-    return _p(times, 0.5), _p(times, 0.95)
+    return bench_scoring.percentile(times, 0.5), bench_scoring.percentile(times, 0.95)
 
 
 def query_floor(queryset) -> float:
@@ -136,7 +131,7 @@ def query_floor(queryset) -> float:
         list(queryset[:25])
         queryset.count()
         times.append((time.perf_counter() - started) * 1000)
-    return _p(times, 0.95)
+    return bench_scoring.percentile(times, 0.95)
 
 
 def main() -> int:

@@ -67,11 +67,6 @@ def _sql_timed():
         yield timer
 
 
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def page_timings(client, url: str) -> tuple[float, float, int, float]:
     """(p50 ms, p95 ms, queries, median SQL ms) of GET url."""
     for _ in range(3):
@@ -88,7 +83,12 @@ def page_timings(client, url: str) -> tuple[float, float, int, float]:
         assert response.status_code == 200
         sql.append(timer.seconds * 1000)
         queries = timer.queries
-    return _p(totals, 0.5), _p(totals, 0.95), queries, statistics.median(sql)
+    return (
+        bench_scoring.percentile(totals, 0.5),
+        bench_scoring.percentile(totals, 0.95),
+        queries,
+        statistics.median(sql),
+    )
 
 
 def heavy_lead_add(cursor, *, contact_id: int, company_id: int) -> None:

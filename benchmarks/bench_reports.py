@@ -38,11 +38,6 @@ GOAL_P95_MS = 300
 NAME = "portal_bench_reports"
 
 
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def data_create(cursor, rep_ids: list[int], field_ids: list[int]) -> None:
     companies = max(1, LEADS // 5)
     cursor.execute(
@@ -200,7 +195,7 @@ def page_timings(client, url: str) -> tuple[float, float]:
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
-    return _p(times, 0.5), _p(times, 0.95)
+    return bench_scoring.percentile(times, 0.5), bench_scoring.percentile(times, 0.95)
 
 
 def floor_timing(run) -> float:
@@ -210,7 +205,7 @@ def floor_timing(run) -> float:
         started = time.perf_counter()
         run()
         times.append((time.perf_counter() - started) * 1000)
-    return _p(times, 0.95)
+    return bench_scoring.percentile(times, 0.95)
 
 
 def floors(actor, f) -> dict:

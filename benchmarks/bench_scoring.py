@@ -48,6 +48,12 @@ HEAVY = 10_000
 QUEUE = f"bench_scoring_{os.getpid()}"
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0.95 for the p95) the benchmarks print."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def _server_url() -> str:
     return os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
 
