@@ -99,6 +99,26 @@ def role_users(marketing_user, inside_sales_user, sales_user, manager_user, admi
 
 
 @pytest.fixture
+def migration_data(db) -> None:
+    """The rows the data migrations make (the role groups, the active definition, handoff's
+    and feedback's defaults), for a transactional test: an earlier one on this worker may
+    have flushed them. Each data migration is idempotent (get_or_create)."""
+    import importlib
+
+    from django.apps import apps
+
+    from tests.scoring.test_definitions import _ensure_active
+
+    _ensure_active()
+    for module, function in (
+        ("accounts.migrations.0002_role_groups", "create_groups"),
+        ("handoff.migrations.0002_defaults", "forwards"),
+        ("feedback.migrations.0002_defaults", "forwards"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture
 def api_token(db) -> str:
     return api_token_create(name="test-integration", actor=None).secret
 

@@ -342,27 +342,13 @@ def test_with_debug_off_demo_seed_force_in_the_environment_seeds_too(settings, t
     assert get_user_model().objects.filter(username="admin").exists()
 
 
-def _migration_data_restored() -> None:
-    """The rows data migrations make (active definition, handoff and feedback defaults):
-    an earlier transactional test on this worker may have flushed them."""
-    import importlib
-
-    from django.apps import apps
-
-    from tests.scoring.test_definitions import _ensure_active
-
-    _ensure_active()
-    for app in ("handoff", "feedback"):
-        importlib.import_module(f"{app}.migrations.0002_defaults").forwards(apps, None)
-
-
 # Handoff takes MQLs in after scoring's transactions commit: a real commit is needed.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("migration_data")
 def test_the_demo_shows_verdicts_with_reasons_and_deals_won_and_lost():
     from feedback.models import CycleFacts, Opportunity, Verdict
     from handoff.models import Cycle, Transition
 
-    _migration_data_restored()
     seed("--companies", "200", "--contacts", "500")
     verdicts = Verdict.objects.all()
     assert verdicts.filter(kind="mql", decision="accepted").exists()
