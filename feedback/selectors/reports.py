@@ -41,6 +41,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_inside_sales, is_sales
+from config.filtering import INT64_MAX
 from feedback.models import CycleFacts, CycleRuleHit, Reason
 from feedback.permissions import can_view_rep_figures, can_view_team_reports
 from handoff.models import INSIDE_STAGES, Pool, RepProfile
@@ -115,6 +116,9 @@ def report_filter_parse(*, actor, params: Mapping[str, str]) -> ReportFilter:
         try:
             rep_id = int(params["rep"])
         except ValueError:
+            rep_id = None
+        if rep_id is None or not 0 < rep_id <= INT64_MAX:  # beyond a key: no such rep
+            rep_id = None
             errors["rep"] = _("Choose a rep.")
     if errors:
         raise ValidationError(errors)

@@ -290,6 +290,16 @@ def test_bad_dates_are_a_400_with_the_field_named(client, manager_user):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("rep", ["abc", "0", "-3", "99999999999999999999"])
+def test_a_rep_that_cannot_be_an_id_is_a_400_naming_the_field(client, manager_user, rep):
+    client.force_login(manager_user)
+    for url in (reverse("feedback:report-rejections"), reverse("feedback:report-leads")):
+        response = client.get(url, {"rep": rep})
+        assert response.status_code == 400, url
+        assert "rep" in response.context["problems"]
+
+
+@pytest.mark.django_db
 def test_csv_export_escapes_formulas(client, world):
     c1 = world["cycles"][0]
     CycleFacts.objects.filter(cycle=c1).update(last_campaign='=HYPERLINK("http://x","y")')
