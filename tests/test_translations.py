@@ -30,6 +30,29 @@ def _translations(entry: polib.POEntry) -> list[str]:
     return [entry.msgstr]
 
 
+_GETTEXT = {"_", "gettext", "gettext_lazy", "pgettext", "ngettext"}
+
+
+def test_no_message_is_marked_inside_an_f_string():
+    """xgettext does not read inside f-strings: a message marked there is never extracted,
+    so it shows in English on a Japanese page (it happened to a report's column)."""
+    import ast
+
+    found = []
+    for app in ("accounts", "leads", "scoring", "handoff", "feedback", "portal", "config"):
+        for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.JoinedStr):
+                    for call in ast.walk(node):
+                        if (
+                            isinstance(call, ast.Call)
+                            and isinstance(call.func, ast.Name)
+                            and call.func.id in _GETTEXT
+                        ):
+                            found.append(f"{path.relative_to(settings.BASE_DIR)}:{call.lineno}")
+    assert found == []
+
+
 def test_japanese_catalogue_declares_one_plural_form():
     metadata = polib.pofile(str(JA_PO)).metadata
     assert metadata["Language"] == "ja"

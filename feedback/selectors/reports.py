@@ -196,6 +196,10 @@ class Table:
     columns: list[str]
     rows: list[list[Cell]]
 
+    def labelled(self) -> list[list[tuple[str, Cell]]]:
+        """Each row's cells beside their column (a phone shows the column as the label)."""
+        return [list(zip(self.columns, row, strict=False)) for row in self.rows]
+
 
 @dataclass(frozen=True, slots=True)
 class Headline:
@@ -646,12 +650,9 @@ def roi_report(*, actor, f: ReportFilter) -> Report:
                     chart_drill.append(_drill("roi", f, campaign=key, touch="last", reached="won"))
         any_rows = any_rows or bool(rows)
         columns = [title]
+        figures = (_("Leads"), _("MQLs"), _("SQLs"), _("Won"), _("Revenue (JPY)"))
         for touch_label in (_("first touch"), _("last touch")):
-            columns += [
-                f"{_('Leads')} ({touch_label})", f"{_('MQLs')} ({touch_label})",
-                f"{_('SQLs')} ({touch_label})", f"{_('Won')} ({touch_label})",
-                f"{_('Revenue (JPY)')} ({touch_label})",
-            ]  # fmt: skip
+            columns += [f"{figure} ({touch_label})" for figure in figures]
         tables.append(Table(title, columns, rows))
     return Report(
         slug="roi",

@@ -105,7 +105,7 @@ def notifications_email(*, limit: int = EMAIL_BATCH) -> int:
                     continue
                 with translation.override(_language_of(note.user)):
                     send_mail(
-                        subject=f"[{_('Alignment Portal')}] {_subject(note)}",
+                        subject="[{}] {}".format(_("Alignment Portal"), _subject(note)),
                         message=f"{notification_text(note)}\n\n{_absolute(notification_url(note))}",
                         from_email=settings.DEFAULT_FROM_EMAIL,
                         recipient_list=[address],

@@ -419,7 +419,8 @@ def path_label(path: str) -> str:
         return f"{CATEGORY_LABELS[category]} · {key} · {FIELD_LABELS.get(field, field)}"
     head, _dot, field = path.partition(".")
     if head == "thresholds":
-        return f"{gettext('Thresholds')} · {FIELD_LABELS.get(field, field)}"
+        thresholds = gettext("Thresholds")
+        return f"{thresholds} · {FIELD_LABELS.get(field, field)}"
     if head == "bant":
         return f"BANT · {FIELD_LABELS.get(field, field)}"
     return str(FIELD_LABELS.get(path, path))
