@@ -814,6 +814,8 @@ def effect_report(*, actor, f: ReportFilter, days: int = 30) -> Report:
     rows, labels, before_acc, after_acc, drills = [], [], [], [], []
     for v in reversed(versions):
         low, mid, high = _windows(v.activated_at, days, now)
+        if high - mid < timedelta(days=1) or not (got[f"v{v.pk}b_mqls"] and got[f"v{v.pk}a_mqls"]):
+            continue  # nothing to compare yet: under a day after, or MQLs on one side only
         label = _("Version %(n)s") % {"n": v.number}
         cells = [Cell(label), Cell(date_format(timezone.localtime(v.activated_at), "SHORT_DATE_FORMAT")),
                  Cell((high - mid).days)]  # fmt: skip
@@ -869,7 +871,7 @@ def effect_report(*, actor, f: ReportFilter, days: int = 30) -> Report:
             "percentAxis": True,
             "percentOnly": True,
         },
-        is_empty=not rows or not any(c.value for r in rows for c in (r[3], r[6])),
+        is_empty=not rows,
     )
 
 

@@ -203,6 +203,17 @@ def test_effect_compares_equal_periods_around_an_activation(world):
 
 
 @pytest.mark.django_db
+def test_a_definition_activated_today_or_with_one_side_empty_is_not_compared(world):
+    version = _ensure_active()
+    with _tokyo():
+        DefinitionVersion.objects.filter(pk=version.pk).update(activated_at=timezone.now())
+        assert reports.effect_report(actor=world["mgr"], f=_filter(), days=7).is_empty
+        # Before every fixture MQL: nothing on the before side.
+        DefinitionVersion.objects.filter(pk=version.pk).update(activated_at=jst(10, 1, 0))
+        assert reports.effect_report(actor=world["mgr"], f=_filter(), days=7).is_empty
+
+
+@pytest.mark.django_db
 def test_a_rep_sees_only_their_own_figures(world):
     with _tokyo():
         mine = reports.rejections_report(actor=world["b"], f=_filter())
