@@ -208,9 +208,12 @@ def test_a_definition_activated_today_or_with_one_side_empty_is_not_compared(wor
     with _tokyo():
         DefinitionVersion.objects.filter(pk=version.pk).update(activated_at=timezone.now())
         assert reports.effect_report(actor=world["mgr"], f=_filter(), days=7).is_empty
-        # Before every fixture MQL: nothing on the before side.
-        DefinitionVersion.objects.filter(pk=version.pk).update(activated_at=jst(10, 1, 0))
+        # MQLs after (10-30, 11-02, 11-03) but none in the week before: nothing to compare.
+        DefinitionVersion.objects.filter(pk=version.pk).update(activated_at=jst(10, 29, 0))
         assert reports.effect_report(actor=world["mgr"], f=_filter(), days=7).is_empty
+        # One day later the week before holds 10-30: compared.
+        DefinitionVersion.objects.filter(pk=version.pk).update(activated_at=jst(10, 31, 0))
+        assert not reports.effect_report(actor=world["mgr"], f=_filter(), days=7).is_empty
 
 
 @pytest.mark.django_db
