@@ -276,6 +276,12 @@ class CycleRuleHit(models.Model):
     """A rule that was in a cycle's breakdown at MQL time, with its points then."""
 
     cycle = models.ForeignKey("handoff.Cycle", on_delete=models.CASCADE, related_name="+")
+    # The same cycle's facts, joined on cycle_id directly (no column of its own): the
+    # by-rule report counts hits by their facts without going through handoff_cycle.
+    facts = models.ForeignObject(
+        CycleFacts, on_delete=models.DO_NOTHING, from_fields=["cycle"], to_fields=["cycle"],
+        null=True, related_name="+",
+    )  # fmt: skip
     rule_key = models.CharField(max_length=100)
     category = models.CharField(max_length=12, blank=True)
     points = models.FloatField()

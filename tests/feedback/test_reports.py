@@ -25,10 +25,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from feedback.models import CycleFacts, Reason
+from feedback.models import CycleFacts, CycleRuleHit, Reason
 from feedback.selectors import reports
 from feedback.services.facts import cycle_facts_sync
-from handoff.models import Pool, Stage
+from handoff.models import Cycle, Pool, Stage
 from scoring.models import DefinitionVersion
 from tests.factories import (
     ActivityFactory,
@@ -161,6 +161,30 @@ def test_acceptance_by_bucket_and_by_rule(world, django_assert_max_num_queries):
 
 
 @pytest.mark.django_db
+def test_acceptance_by_rule_counts_hits_through_their_facts_in_the_viewers_scope(
+    world, django_assert_max_num_queries
+):
+    c1, c2, c3, *_ = world["cycles"]  # C1 won, C2 accepted (rep A); C3 rejected (rep B)
+    for cycle, keys in ((c1, ["title", "webinar"]), (c2, ["webinar"]), (c3, ["webinar"])):
+        for key in keys:
+            CycleRuleHit.objects.create(cycle=cycle, rule_key=key, points=10)
+    with _tokyo(), django_assert_max_num_queries(6) as queries:  # 3 for each viewer
+        team = reports.acceptance_report(actor=world["mgr"], f=_filter(), by="rule")
+        own = reports.acceptance_report(actor=world["a"], f=_filter(), by="rule")
+    # mqls, accepted, rejected: C3's rejection counts against "webinar"
+    assert [r[:4] for r in _values(team.tables[0])] == [
+        ["webinar", "3", "2", "1"],
+        ["title", "1", "1", "0"],
+    ]
+    assert [r[:4] for r in _values(own.tables[0])] == [
+        ["webinar", "2", "2", "0"],
+        ["title", "1", "1", "0"],
+    ]
+    by_rule = [q["sql"] for q in queries.captured_queries if "rule_key" in q["sql"]]
+    assert by_rule and not any("handoff_cycle" in sql for sql in by_rule)
+
+
+@pytest.mark.django_db
 def test_funnel_counts_conversions_and_median_days_per_cohort(world):
     with _tokyo():
         report = reports.funnel_report(actor=world["mgr"], f=_filter())
@@ -180,6 +204,54 @@ def test_roi_attributes_first_and_last_touch(world):
     assert campaigns["webinar"] == ["1", "1", "0", "0", "0", "2", "2", "1", "1", "3,000,000"]
     assert campaigns["spring"] == ["1", "1", "1", "1", "3,000,000", "0", "0", "0", "0", "0"]
     assert report.headlines[0].value == "¥3,000,000"
+
+
+@pytest.mark.django_db
+def test_roi_touches_match_a_row_by_row_count_with_repeated_contacts(manager_user):
+    """The one-pass roll-up counts a lead once per key, however many of its cycles it has."""
+    import random
+
+    rng = random.Random(12)
+    contacts = [CycleFactory(mql_at=jst(11, 2), stage=Stage.RECYCLED).contact for _ in range(4)]
+    for number in range(2, 6):  # closed earlier cycles of the same three leads
+        for contact in contacts[:3]:
+            CycleFactory(
+                contact=contact, number=number, mql_at=jst(11, 2 + number), stage=Stage.LOST
+            )
+    cycle_facts_sync(cycle_ids=list(Cycle.objects.values_list("pk", flat=True)))
+    facts = list(CycleFacts.objects.all())
+    assert len(facts) == 16
+    for fact in facts:
+        for column in reports.TOUCH_COLUMNS:
+            setattr(fact, column, rng.choice(["", "a", "b", "c"]))
+        fact.sql_at = rng.choice([None, jst(11, 20)])
+        fact.won_at = fact.sql_at and rng.choice([None, jst(11, 25)])
+        fact.revenue = Decimal(rng.randrange(1, 9) * 100_000) if fact.won_at else None
+        fact.mql_at = fact.mql_at or jst(11, 2)
+    CycleFacts.objects.bulk_update(
+        facts, [*reports.TOUCH_COLUMNS, "sql_at", "won_at", "revenue", "mql_at"]
+    )
+
+    expected: dict[str, dict[str, dict]] = {column: {} for column in reports.TOUCH_COLUMNS}
+    for fact in facts:
+        for column in reports.TOUCH_COLUMNS:
+            key = getattr(fact, column)
+            if key:
+                m = expected[column].setdefault(
+                    key, {"leads": set(), "mqls": 0, "sqls": 0, "won": 0, "revenue": 0}
+                )
+                m["leads"].add(fact.contact_id)
+                m["mqls"] += 1
+                m["sqls"] += fact.sql_at is not None
+                m["won"] += fact.won_at is not None
+                m["revenue"] += fact.revenue or 0
+    for per_key in expected.values():
+        for m in per_key.values():
+            m["leads"] = len(m["leads"])
+    with _tokyo():
+        got = reports.roi_touches(reports._filtered(manager_user, _filter()))
+    assert got == expected
+    assert any(m["leads"] < m["mqls"] for per_key in got.values() for m in per_key.values())
 
 
 @pytest.mark.django_db
