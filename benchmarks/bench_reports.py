@@ -230,7 +230,7 @@ def floors(actor, f) -> dict:
             .annotate(n=Count("pk"), d=r.MedianSeconds("accepted_at", "mql_at")).order_by("month")
         ),
         "roi": lambda: list(
-            r._filtered(actor, f).exclude(last_campaign="").values("last_campaign")
+            r._filtered(actor, f).values(*r.TOUCH_COLUMNS)
             .annotate(n=Count("pk"), w=Count("pk", filter=Q(won_at__isnull=False))).order_by()
         ),
         "sla": lambda: r._filtered(actor, f).aggregate(**r._sla_measures(timezone.now())),

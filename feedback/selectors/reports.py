@@ -765,15 +765,16 @@ def sla_report(*, actor, f: ReportFilter) -> Report:
     now = timezone.now()
     facts = _filtered(actor, f)
     measures = _sla_measures(now)
-    team = facts.aggregate(**measures)
+    # One grouped scan: the team's figures are the sum of its owners' (unassigned included).
+    per_owner = list(
+        facts.values("owner_id", "owner__username", "owner__first_name", "owner__last_name")
+        .annotate(**measures)
+        .order_by("owner__username")
+    )
+    team = {measure: sum(row[measure] for row in per_owner) for measure in measures}
     per_rep = []
     if can_view_rep_figures(actor) or not can_view_team_reports(actor):
-        per_rep = list(
-            facts.filter(owner_id__isnull=False)
-            .values("owner_id", "owner__username", "owner__first_name", "owner__last_name")
-            .annotate(**measures)
-            .order_by("owner__username")
-        )
+        per_rep = [row for row in per_owner if row["owner_id"] is not None]
 
     def cells(row, **cell) -> list[Cell]:
         out = [Cell(row["mqls"], _drill("sla", f, **cell))]

@@ -256,11 +256,14 @@ def test_roi_touches_match_a_row_by_row_count_with_repeated_contacts(manager_use
 
 @pytest.mark.django_db
 def test_sla_by_rep_counts_met_and_breached_touches(world):
+    unassigned = CycleFactory(mql_at=jst(11, 20), owner=None)  # untouched, long past due
+    cycle_facts_sync(cycle_ids=[unassigned.pk])
     with _tokyo():
         report = reports.sla_report(actor=world["mgr"], f=_filter())
     rows = {r[0]: r[1:5] for r in _values(report.tables[0])}
     assert rows["rep-a"] == ["3", "1", "1", "50.0%"]  # C1 met, C2 breached, C5 closed untouched
-    assert rows["Team"][:3] == ["5", "1", "1"]
+    assert rows["Team"][:3] == ["6", "1", "2"]  # the unassigned MQL is the team's, breached
+    assert len(rows) == 3  # rep A, rep B and the team: no row for "nobody"
 
 
 @pytest.mark.django_db
