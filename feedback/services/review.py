@@ -294,10 +294,18 @@ def _note(review: ThresholdReview, report: dict) -> str:
             % {"name": name, "old": f"{current[name]:g}", "new": f"{value:g}"}
         )
     old = {r["key"]: r["points"] for r in report["rules"]}
+    lang = (translation.get_language() or "ja")[:2]
     for key, value in sorted(changes["points"].items()):
+        # The rule's label in the note's language, and its key, which the editor shows too.
+        texts = report["labels"].get(key) or {}
+        label = texts.get(lang) or texts.get("") or next(iter(texts.values()), "")
         parts.append(
             _("%(key)s: %(old)s → %(new)s points.")
-            % {"key": key, "old": f"{old[key]:g}", "new": f"{value:g}"}
+            % {
+                "key": f"{label} ({key})" if label and label != key else key,
+                "old": f"{old[key]:g}",
+                "new": f"{value:g}",
+            }
         )
     parts.append(_("The evidence: /feedback/reviews/%(id)d/") % {"id": review.pk})
     return "\n".join(parts)

@@ -141,13 +141,16 @@ def test_a_review_proposes_a_draft_through_scoring_that_needs_both_approvals(
 
 
 @pytest.mark.parametrize(
-    ("language", "title", "note"),
+    ("language", "title", "note", "rule"),
     [
-        ("en", "Proposed by the review of 2026-10-15–2026-10-15", "Threshold review #"),
-        ("ja", "2026-10-15〜2026-10-15 のレビューによる提案", "しきい値レビュー #"),
+        ("en", "Proposed by the review of 2026-10-15–2026-10-15", "Threshold review #",
+         "Demo or pricing request"),
+        ("ja", "2026-10-15〜2026-10-15 のレビューによる提案", "しきい値レビュー #", "デモ・見積依頼"),
     ],
-)
-def test_the_proposed_draft_is_in_the_requesters_language(manager_user, language, title, note):
+)  # fmt: skip
+def test_the_proposed_draft_is_in_the_requesters_language(
+    manager_user, language, title, note, rule
+):
     _judged_world(600)
     review = review_services.review_request(
         actor=manager_user, period_start=DAY, period_end=DAY, language=language
@@ -158,6 +161,7 @@ def test_the_proposed_draft_is_in_the_requesters_language(manager_user, language
     draft = review.proposed_version
     assert draft.title == title
     assert draft.proposal_note.startswith(note)
+    assert f"{rule} (demo_or_pricing_request)" in draft.proposal_note
 
 
 @pytest.mark.parametrize(("given", "stored"), [("en-us", "en"), ("fr", "ja"), (None, "ja")])
