@@ -351,6 +351,9 @@ class ThresholdReview(models.Model):
     requested_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The requester's language (settings.LANGUAGE_CODE on schedule): the proposed draft's
+    # title and note are written in it.
+    language = models.CharField(max_length=8, default="ja")
     based_on = models.ForeignKey(
         "scoring.DefinitionVersion", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",

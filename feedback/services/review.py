@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -88,6 +89,16 @@ def _fail_stale(now: datetime) -> None:
     ).update(status=Status.FAILED, error="stalled: no worker finished it", finished_at=now)
 
 
+def _language(code: str | None) -> str:
+    """``code`` as one of settings.LANGUAGES ("en-us" is "en"), else settings.LANGUAGE_CODE."""
+    offered = {c for c, _name in settings.LANGUAGES}
+    if code:
+        for candidate in (code.lower(), code.lower().split("-")[0]):
+            if candidate in offered:
+                return candidate
+    return settings.LANGUAGE_CODE
+
+
 @transaction.atomic
 def review_request(
     *,
@@ -95,12 +106,15 @@ def review_request(
     period_start: date,
     period_end: date,
     trigger: str = ThresholdReview.Trigger.MANUAL,
+    language: str | None = None,
 ) -> ThresholdReview:
     """Queue a review of ``period_start``–``period_end`` (inclusive, the team's days).
 
-    ``actor`` None is the schedule. Raises PermissionDenied (not a manager or marketing),
-    ValidationError (a period that is reversed or in the future) or ReviewBusy. Sends
-    ``feedback.tasks.review_run`` once the transaction commits.
+    ``actor`` None is the schedule. ``language`` is the requester's (a request's
+    LANGUAGE_CODE; None or one we do not offer is settings.LANGUAGE_CODE): the proposed
+    draft's title and note are written in it. Raises PermissionDenied (not a manager or
+    marketing), ValidationError (a period that is reversed or in the future) or ReviewBusy.
+    Sends ``feedback.tasks.review_run`` once the transaction commits.
     """
     if actor is not None and not can_run_review(actor):
         raise PermissionDenied(_("Only managers and marketing run the threshold review."))
@@ -119,6 +133,7 @@ def review_request(
         period_end=period_end,
         trigger=trigger,
         requested_by=actor,
+        language=_language(language),
     )
 
     def send() -> None:
@@ -279,10 +294,18 @@ def _note(review: ThresholdReview, report: dict) -> str:
             % {"name": name, "old": f"{current[name]:g}", "new": f"{value:g}"}
         )
     old = {r["key"]: r["points"] for r in report["rules"]}
+    lang = (translation.get_language() or "ja")[:2]
     for key, value in sorted(changes["points"].items()):
+        # The rule's label in the note's language, and its key, which the editor shows too.
+        texts = report["labels"].get(key) or {}
+        label = texts.get(lang) or texts.get("") or next(iter(texts.values()), "")
         parts.append(
             _("%(key)s: %(old)s → %(new)s points.")
-            % {"key": key, "old": f"{old[key]:g}", "new": f"{value:g}"}
+            % {
+                "key": f"{label} ({key})" if label and label != key else key,
+                "old": f"{old[key]:g}",
+                "new": f"{value:g}",
+            }
         )
     parts.append(_("The evidence: /feedback/reviews/%(id)d/") % {"id": review.pk})
     return "\n".join(parts)
@@ -302,7 +325,7 @@ def review_run(*, review_id: int) -> ThresholdReview | None:
         return ThresholdReview.objects.get(pk=review_id)
     review = ThresholdReview.objects.get(pk=review_id)
     try:
-        with translation.override("ja"):
+        with translation.override(review.language or settings.LANGUAGE_CODE):
             _run(review)
     except Exception as exc:
         ThresholdReview.objects.filter(pk=review_id).update(

@@ -158,6 +158,7 @@ def review_run(request):
                     actor=request.user,
                     period_start=form.cleaned_data["period_start"],
                     period_end=form.cleaned_data["period_end"],
+                    language=request.LANGUAGE_CODE,
                 )
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):

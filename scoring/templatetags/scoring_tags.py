@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from scoring.engine import rounded_total
 from scoring.models import LeadScore
@@ -10,6 +14,16 @@ from scoring.panels import held_back_note
 from scoring.views.display import number
 
 register = template.Library()
+
+# A path on this site written in a note ("/feedback/reviews/12/"): whole words only.
+_SITE_PATH = re.compile(r"(?<![\w/.:])(/[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*/)(?![\w/])")
+
+
+@register.filter
+def note_html(text: str) -> SafeString:
+    """A note escaped, its lines kept and the site paths in it linked (a review's evidence)."""
+    linked = _SITE_PATH.sub(r'<a href="\1">\1</a>', escape(text or ""))
+    return mark_safe(linked.replace("\n", "<br>"))  # escaped above
 
 
 @register.inclusion_tag("scoring/_score_cell.html", takes_context=True)

@@ -39,6 +39,8 @@
   new Chart(canvas, {
     data: { labels: chart.labels, datasets },
     options: {
+      // Who asked for less motion (and the browser journeys' screenshots) gets the chart drawn at once.
+      ...(matchMedia("(prefers-reduced-motion: reduce)").matches ? { animation: false } : {}),
       maintainAspectRatio: false,
       indexAxis: horizontal ? "y" : "x",
       interaction: { mode: "index", intersect: false },

@@ -24,6 +24,8 @@
     type: "line",
     data: { datasets },
     options: {
+      // Who asked for less motion (and the browser journeys' screenshots) gets the chart drawn at once.
+      ...(matchMedia("(prefers-reduced-motion: reduce)").matches ? { animation: false } : {}),
       maintainAspectRatio: false,
       parsing: false,
       scales: {

@@ -140,6 +140,49 @@ def test_a_review_proposes_a_draft_through_scoring_that_needs_both_approvals(
     assert draft.status == DefinitionVersion.Status.ACTIVE
 
 
+@pytest.mark.parametrize(
+    ("language", "title", "note", "rule"),
+    [
+        ("en", "Proposed by the review of 2026-10-15–2026-10-15", "Threshold review #",
+         "Demo or pricing request"),
+        ("ja", "2026-10-15〜2026-10-15 のレビューによる提案", "しきい値レビュー #", "デモ・見積依頼"),
+    ],
+)  # fmt: skip
+def test_the_proposed_draft_is_in_the_requesters_language(
+    manager_user, language, title, note, rule
+):
+    _judged_world(600)
+    review = review_services.review_request(
+        actor=manager_user, period_start=DAY, period_end=DAY, language=language
+    )
+    review_services.review_run(review_id=review.pk)
+    review.refresh_from_db()
+    assert review.language == language
+    draft = review.proposed_version
+    assert draft.title == title
+    assert draft.proposal_note.startswith(note)
+    assert f"{rule} (demo_or_pricing_request)" in draft.proposal_note
+
+
+@pytest.mark.parametrize(("given", "stored"), [("en-us", "en"), ("fr", "ja"), (None, "ja")])
+def test_a_language_we_do_not_offer_is_the_sites(manager_user, given, stored):
+    _ensure_active()
+    review = review_services.review_request(
+        actor=manager_user, period_start=DAY, period_end=DAY, language=given
+    )
+    assert review.language == stored
+
+
+def test_the_review_page_requests_in_the_visitors_language(client, manager_user):
+    _ensure_active()
+    client.force_login(manager_user)
+    client.cookies["django_language"] = "en"
+    client.post(
+        "/feedback/reviews/run/", {"period_start": DAY.isoformat(), "period_end": DAY.isoformat()}
+    )
+    assert ThresholdReview.objects.get().language == "en"
+
+
 def test_too_few_verdicts_propose_nothing(manager_user):
     _judged_world(40)
     review = _run(manager_user)

@@ -37,6 +37,15 @@ def test_the_report_shows_bands_curve_and_rules(client, done_review):
     assert reverse("feedback:review-submit", args=[done_review.pk]) in body
 
 
+def test_the_capacity_counts_one_rep_in_the_singular(client, done_review):
+    ThresholdReview.objects.filter(pk=done_review.pk).update(
+        report=done_review.report | {"settings": done_review.report["settings"] | {"reps": 1}}
+    )
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("feedback:review-detail", args=[done_review.pk])).content.decode()
+    assert "(1 rep × 25)" in body
+
+
 def test_the_history_lists_the_review_and_its_proposal(client, done_review):
     body = client.get(reverse("feedback:review-list")).content.decode()
     assert reverse("feedback:review-detail", args=[done_review.pk]) in body

@@ -57,3 +57,17 @@ def test_a_proposal_naming_an_unknown_rule_is_refused(manager_user):
 def test_field_sales_cannot_propose(sales_user):
     with pytest.raises(PermissionDenied):
         definitions.draft_propose(based_on=_ensure_active(), changes={}, actor=sales_user, note="x")
+
+
+def test_the_draft_page_links_the_evidence_its_note_names(client, marketing_user):
+    active = _ensure_active()
+    version = definitions.draft_propose(
+        based_on=active,
+        changes={"thresholds": {"hot": 70}},
+        actor=None,
+        note="Threshold review #7 <b>bold</b>\n根拠：/feedback/reviews/7/",
+    )
+    client.force_login(marketing_user)
+    page = client.get(f"/scoring/versions/{version.pk}/").content.decode()
+    assert '根拠：<a href="/feedback/reviews/7/">/feedback/reviews/7/</a>' in page
+    assert "#7 &lt;b&gt;bold&lt;/b&gt;<br>" in page
