@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0005_report_facts'),
+        ('feedback', '0006_review_language'),
     ]
 
     operations = [
