@@ -167,7 +167,13 @@ def review_run(request):
                 else:
                     form.add_error(None, exc.messages)
             else:
-                messages.success(request, _("The review is running."))
+                review.refresh_from_db()  # run at once where there is no separate worker
+                if review.status == ThresholdReview.Status.DONE:
+                    messages.success(request, _("The review is done."))
+                elif review.status == ThresholdReview.Status.FAILED:
+                    messages.error(request, _("The review failed. Its page says why."))
+                else:
+                    messages.success(request, _("The review is running."))
                 return redirect("feedback:review-detail", review_id=review.pk)
         status = 400
     return render(

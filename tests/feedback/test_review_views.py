@@ -131,3 +131,15 @@ def test_reps_do_not_see_the_review_link(client, inside_sales_user, manager_user
     assert reverse("feedback:review-list") not in client.get("/").content.decode()
     client.force_login(manager_user)
     assert reverse("feedback:review-list") in client.get("/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_review_run_at_once_says_it_is_done(client, manager_user):
+    """Embedded (no separate worker) the review runs as its request commits: say so."""
+    _judged_world(400)
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("feedback:review-run"), {"period_start": DAY, "period_end": DAY}, follow=True
+    )
+    assert ThresholdReview.objects.get().status == ThresholdReview.Status.DONE
+    assert [str(m) for m in response.context["messages"]] == ["The review is done."]
