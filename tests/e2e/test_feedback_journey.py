@@ -63,7 +63,7 @@ def _shot(page: Page, name: str, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_rejection_reaches_the_pareto_and_the_review_proposes_a_draft(
-    page: Page, live_server, django_user_model, lang
+    page: Page, live_server, django_user_model, lang, migration_data
 ):
     def t(message: str) -> str:
         with translation.override(lang):
