@@ -25,6 +25,7 @@
     tension: 0.2,
     spanGaps: true,
     order: d.type === "line" ? 0 : 1,
+    clip: d.type === "line" ? false : undefined, // a point at 100 % is drawn whole
   }));
   const percent = { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } };
   const scales = horizontal
@@ -42,6 +43,7 @@
       // Who asked for less motion (and the browser journeys' screenshots) gets the chart drawn at once.
       ...(matchMedia("(prefers-reduced-motion: reduce)").matches ? { animation: false } : {}),
       maintainAspectRatio: false,
+      layout: { padding: { top: 6 } }, // room for a point at the top of the axis
       indexAxis: horizontal ? "y" : "x",
       interaction: { mode: "index", intersect: false },
       plugins: { legend: { display: datasets.length > 1, position: "bottom" } },
