@@ -16,12 +16,15 @@ from django.conf import settings
 
 from leads.models import Contact
 from portal.demo.catalog import ACTIVITY_DAYS, DEMO_DOMAIN_SUFFIX
+from scoring.models import DefinitionVersion
 from scoring.services.jobs import active_version, definition_of, scores_replay
 from scoring.services.rescore import Subjects, contact_scores_compute
 
 JST = ZoneInfo("Asia/Tokyo")
 DAILY_DAYS = 14
 EARLIER_STEP_DAYS = 7
+# The earlier threshold review's version is active from this many days ago.
+REVIEW_DAYS_AGO = 45
 
 
 def history_moments(now: datetime) -> list[datetime]:
@@ -34,10 +37,37 @@ def history_moments(now: datetime) -> list[datetime]:
     return [m for m in moments if m < now]
 
 
-def demo_history_replay(*, now: datetime, contact_ids: list[int]) -> int:
-    """Replay scoring for the demo contacts warm or hot now; returns scores stored."""
-    version = active_version()
-    if version is None or not contact_ids:
+def review_cutoff(now: datetime) -> datetime:
+    """18:00 JST ``REVIEW_DAYS_AGO`` days back: when the earlier review's version went live.
+
+    Far enough back that the effect report has a month after it to measure, and late
+    enough that the history before it holds the hundred verdicts the review needs.
+    """
+    day = now.astimezone(JST).date() - timedelta(days=REVIEW_DAYS_AGO)
+    return datetime.combine(day, time(18), tzinfo=JST)
+
+
+def demo_history_replay(
+    *,
+    now: datetime,
+    contact_ids: list[int],
+    since: datetime | None = None,
+    until: datetime | None = None,
+    version: DefinitionVersion | None = None,
+) -> int:
+    """Replay scoring for the demo contacts warm or hot now; returns scores stored.
+
+    At the moments in [``since``, ``until``), under ``version`` (the active one when
+    None): the seed replays the weeks before the earlier review under the version it
+    reviewed, and the weeks after under the version it proposed.
+    """
+    moments = [
+        m
+        for m in history_moments(now)
+        if (since is None or m >= since) and (until is None or m < until)
+    ]
+    version = version or active_version()
+    if version is None or not contact_ids or not moments:
         return 0
     definition = definition_of(version)
     ids = sorted(contact_ids)
@@ -51,7 +81,7 @@ def demo_history_replay(*, now: datetime, contact_ids: list[int]) -> int:
         )
         # Hot now, or well on the way: the leads whose MQL moments and moves matter.
         engaged += [pk for pk, s in scores.items() if s.band == "hot" or s.total >= midway]
-    return scores_replay(version=version, contact_ids=engaged, moments=history_moments(now))
+    return scores_replay(version=version, contact_ids=engaged, moments=moments)
 
 
 def demo_contact_ids() -> list[int]:

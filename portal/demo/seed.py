@@ -42,8 +42,9 @@ from portal.demo.catalog import (
 )
 from portal.demo.companies import CompanySpec, company_specs
 from portal.demo.datasets import Datasets, datasets_load, datasets_synthetic
-from portal.demo.history import demo_contact_ids, demo_history_replay
+from portal.demo.history import demo_contact_ids, demo_history_replay, review_cutoff
 from portal.demo.people import ContactSpec, contact_specs
+from portal.demo.review import demo_review_approve, demo_review_earlier, review_backdate
 from portal.demo.team import demo_reps_ensure, demo_team_at_work, silent_mail
 
 
@@ -372,11 +373,26 @@ def demo_seed(
         IntentSignal.objects.bulk_create(signals, batch_size=BATCH, ignore_conflicts=True)
     clock.lap("intent signals written")
     # Handoff takes in each replayed MQL as it is recorded; the team then works them.
+    # The weeks before the cutoff first, under the version an earlier review looked at;
+    # then that review and its approval; then the weeks since, under what it proposed.
+    cutoff = review_cutoff(now)
+    earlier = demo_review_earlier()  # one a seeding before a --reset approved
+    ids = demo_contact_ids()
     with silent_mail(), background.inline():
-        replayed = demo_history_replay(now=now, contact_ids=demo_contact_ids())
-        clock.lap(f"score history replayed ({replayed:,} scores)")
-        worked = demo_team_at_work(now=now)
-    clock.lap(f"the team's work played ({worked:,} cycles worked)")
+        replayed = demo_history_replay(
+            now=now, contact_ids=ids, until=cutoff, version=earlier and earlier.based_on
+        )
+        worked = demo_team_at_work(now=now, until=cutoff)
+        clock.lap(f"weeks before the review ({replayed:,} scores, {worked:,} cycles worked)")
+        if earlier is None:
+            review = demo_review_approve(now=now, cutoff=cutoff)
+        else:
+            review = earlier
+            review_backdate(review=review, now=now, cutoff=cutoff)
+        clock.lap(f"threshold review #{review.pk if review else '-'} run and approved")
+        replayed = demo_history_replay(now=now, contact_ids=ids, since=cutoff)
+        worked = demo_team_at_work(now=now, since=cutoff)
+    clock.lap(f"weeks since the review ({replayed:,} scores, {worked:,} cycles worked)")
     return SeedResult(
         is_skipped=False, is_synthetic=is_synthetic, before=before, after=DemoCounts.now()
     )

@@ -113,13 +113,26 @@ def _bant(rng: random.Random, *, qualified: bool, at: datetime) -> dict:
     }
 
 
-def demo_team_at_work(*, now: datetime) -> int:
-    """Work the demo's cycles as the reps would have; returns how many were worked."""
-    rng = random.Random(SEED)
+def demo_team_at_work(
+    *, now: datetime, since: datetime | None = None, until: datetime | None = None
+) -> int:
+    """Work the demo's cycles as the reps would have; returns how many were worked.
+
+    Only the open cycles that came in within [``since``, ``until``): the seed works
+    the weeks before the earlier review first, so the review finds their verdicts,
+    then the weeks after. Each is worked as seen from ``now`` (an old one to its
+    end, a recent one left open), with its own fixed seed, so a run is repeatable.
+    """
+    rng = random.Random(SEED if since is None else SEED + 1)
     row = handoff_settings()
     calendar = calendar_of(row)
+    window = {}
+    if since is not None:
+        window["mql_at__gte"] = since
+    if until is not None:
+        window["mql_at__lt"] = until
     cycles = list(
-        Cycle.objects.filter(stage=Stage.MQL, contact__email__endswith=".example.jp")
+        Cycle.objects.filter(stage=Stage.MQL, contact__email__endswith=".example.jp", **window)
         .select_related("owner")
         .order_by("mql_at", "id")
     )
