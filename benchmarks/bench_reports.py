@@ -19,6 +19,7 @@ The last line is machine-readable: reports_p95_ms=<the slowest report> review_s=
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -73,8 +74,12 @@ def data_create(cursor, rep_ids: list[int], field_ids: list[int]) -> None:
         FROM leads_contact c, generate_series(0, 1) t
         """
     )
-    cursor.execute("SELECT id FROM scoring_definitionversion WHERE status = 'active'")
-    (version,) = cursor.fetchone()
+    cursor.execute("SELECT id, spec FROM scoring_definitionversion WHERE status = 'active'")
+    version, spec = cursor.fetchone()
+    spec = json.loads(spec) if isinstance(spec, str) else spec
+    # The breakdowns name the active definition's rules, the first one tied to the verdict
+    # (g % 10 below), so the review has real evidence to fit and something to propose.
+    rules = [r["key"] for group in ("attributes", "behaviour", "intents") for r in spec[group]]
     cursor.execute(
         "UPDATE scoring_definitionversion SET activated_at = now() - interval '120 days' "
         "WHERE id = %s",
@@ -93,8 +98,10 @@ def data_create(cursor, rep_ids: list[int], field_ids: list[int]) -> None:
                       'handed_over','opportunity','won','lost'])[1 + g %% 10],
                'score', '', m.at, {version}, 60 + g %% 40, 30, 'hot',
                jsonb_build_array(
-                 jsonb_build_object('rule', 'rule-' || g %% 8, 'category', 'fit', 'points', 10, 'hits', 1),
-                 jsonb_build_object('rule', 'rule-' || (g + 3) %% 8, 'category', 'engagement', 'points', 5, 'hits', 2)),
+                 jsonb_build_object('rule', (%s::text[])[1 + g %% 10 %% {len(rules)}],
+                                    'category', 'fit', 'points', 10, 'hits', 1),
+                 jsonb_build_object('rule', (%s::text[])[1 + (g * 7 + 3) %% {len(rules)}],
+                                    'category', 'engagement', 'points', 5, 'hits', 2)),
                (%s::bigint[])[1 + g %% {REPS}], m.at,
                CASE WHEN g %% 10 >= 6 THEN (%s::bigint[])[1 + g %% 10 %% 4] END,
                m.at + interval '2 hours', m.at + interval '7 days',
@@ -108,7 +115,7 @@ def data_create(cursor, rep_ids: list[int], field_ids: list[int]) -> None:
         CROSS JOIN LATERAL (SELECT now() - (g %% 365) * interval '1 day'
                                   - (g %% 24) * interval '1 hour' AS at) m
         """,
-        [rep_ids, field_ids],
+        [rules, rules, rep_ids, field_ids],
     )
     steps = [
         ("mql", "accepted", 4, "1 hour"), ("accepted", "working", 4, "2 hours"),
