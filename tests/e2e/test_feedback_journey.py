@@ -99,6 +99,8 @@ def test_a_rejection_reaches_the_pareto_and_the_review_proposes_a_draft(
     panel.get_by_label(t("Note (optional)")).fill("来期の予算で再検討")
     panel.get_by_role("button", name=t("Reject"), exact=True).click()
     expect(page.locator("#verdict-panel [data-testid=verdicts]")).to_contain_text(REASON[lang])
+    # The handoff panel beside it follows: the cycle went back to nurture.
+    expect(page.locator("#handoff-panel")).to_contain_text(t("Recycled to nurture"))
     verdict = Verdict.objects.get(cycle=cycle)
     assert (verdict.kind, verdict.decision, verdict.reason.code) == ("sql", "rejected", "timing")
     _shot(page, "verdict", lang)
