@@ -20,6 +20,7 @@ from django.utils import timezone
 from leads.models import Contact
 from leads.normalize import email_domain
 from leads.services.resolve import CompanyRef, companies_resolve, is_free_mail
+from leads.services.retry import retrying
 from leads.signals import lead_facts_changed
 
 _CHUNK = 500  # rows per IN (...) / CASE: keeps each statement small on SQLite too
@@ -317,14 +318,21 @@ def contacts_write(
     )
 
 
-@transaction.atomic
 def contacts_upsert(*, contacts: Sequence[ContactInput], overwrite: bool) -> ContactUpsertResult:
     """Upsert contacts by e-mail, resolving (and creating) their companies first.
 
     With ``overwrite=False`` only blank fields (and a missing company) are
     filled; with ``overwrite=True`` every given field is set, and an explicitly
-    named company replaces the contact's company.
+    named company replaces the contact's company. One transaction, run again after a
+    deadlock with a concurrent batch (``retrying``) unless the caller holds one.
     """
+    return retrying(
+        lambda: _contacts_upsert(contacts=contacts, overwrite=overwrite), what="contacts_upsert"
+    )
+
+
+@transaction.atomic
+def _contacts_upsert(*, contacts: Sequence[ContactInput], overwrite: bool) -> ContactUpsertResult:
     plan = contacts_plan(contacts=contacts, overwrite=overwrite)
     company_ids = companies_resolve(refs=plan.company_refs())
     result = contacts_write(plan=plan, company_ids=company_ids)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,14 +27,12 @@ from leads.normalize import company_name_key
 from leads.reference import region_for
 from leads.services.contacts import ContactInput, contacts_plan, contacts_write
 from leads.services.resolve import CompanyRef, companies_match, companies_resolve
+from leads.services.retry import retrying
 from leads.signals import lead_facts_changed
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1000  # keys per IN (...)
-# PostgreSQL error codes after which the whole batch may simply run again.
-_RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
-_ATTEMPTS = 3
 _KINDS = frozenset(Activity.Kind.values)
 
 
@@ -271,16 +269,7 @@ def events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     }
     if errors:
         raise ValidationError(errors)
-    attempts = 1 if connection.in_atomic_block else _ATTEMPTS
-    for attempt in range(1, attempts + 1):
-        try:
-            return _events_ingest(events)
-        except OperationalError as exc:
-            code = getattr(exc.__cause__, "sqlstate", None)
-            if code not in _RETRYABLE or attempt == attempts:
-                raise
-            logger.warning("events_ingest: %s, retrying (attempt %d)", code, attempt)
-    raise AssertionError("unreachable")
+    return retrying(lambda: _events_ingest(events), what="events_ingest")
 
 
 @transaction.atomic

@@ -134,10 +134,11 @@ def test_reps_do_not_see_the_review_link(client, inside_sales_user, manager_user
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_review_run_at_once_says_it_is_done(client, manager_user):
+def test_a_review_run_at_once_says_it_is_done(client, manager_user, migration_data):
     """Embedded (no separate worker) the review runs as its request commits: say so."""
     _judged_world(400)
     client.force_login(manager_user)
+    client.cookies["django_language"] = "en"
     response = client.post(
         reverse("feedback:review-run"), {"period_start": DAY, "period_end": DAY}, follow=True
     )

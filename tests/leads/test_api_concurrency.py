@@ -60,7 +60,7 @@ def test_batches_touching_the_same_contacts_do_not_deadlock(caplog):
     # Overlapping sets of different sizes: without an explicit lock order the
     # database would lock the shared rows in a different order in each batch.
     emails = [ContactFactory(email=f"p{n}@example.co.jp").email for n in range(900)]
-    caplog.set_level(logging.WARNING, logger="leads.services.ingest")
+    caplog.set_level(logging.WARNING, logger="leads.services.retry")
     batches = [
         _events(emails[:300], "a"),
         _events(list(reversed(emails)), "b", hours=5),
