@@ -39,7 +39,7 @@ OPS_FOR_TYPE: Mapping[type, tuple[Op, ...]] = {
 _LIST_OPS = (Op.IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY)
 _SEPARATORS = re.compile(r"[,、，\n]+")
 _RANGE_SEPARATORS = re.compile(r"[,、，~〜～–]+")
-_WHERE = re.compile(r"^(attributes|behaviour|intents)\[(\d+)\]$")
+_WHERE = re.compile(r"^(attributes|behaviour|intents)\[(\d+)\](?:\..+)?$")
 _RULE_PREFIX = re.compile(r"^rule '.*?': ")
 
 
