@@ -630,3 +630,31 @@ def test_compare_of_an_unknown_version_is_404(client, sales_user, active):
     client.force_login(sales_user)
     response = client.get(reverse("scoring:version-compare"), {"a": active.pk, "b": 9999})
     assert response.status_code == 404
+
+
+def test_compare_detail_and_audit_show_a_rules_conditions_and_trigger(
+    client, sales_user, marketing_user, draft
+):
+    spec = copy.deepcopy(draft.spec)
+    i = rule_index(draft, "behaviour", "pricing_page")
+    spec["behaviour"][i]["conditions"] = [
+        {"property": "minutes", "op": "gte", "value": 30, "negate": False},
+        {"property": "utm_medium", "op": "in", "value": ["cpc", "email"], "negate": True},
+    ]
+    spec["behaviour"][i]["trigger"] = True
+    definitions.draft_update(
+        actor=marketing_user, version=draft, spec=spec, title=draft.title, change_note=""
+    )
+    client.force_login(sales_user)
+    wanted = "minutes is at least 30 and not (utm_medium is one of cpc, email)"
+    response = client.get(
+        reverse("scoring:version-compare"), {"b": draft.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = {row.key: row for _c, _l, rows in response.context["sections"] for row in rows}
+    changed = {c.label: c.text for c in rows["pricing_page"].right if c.is_changed}
+    assert changed == {"Property conditions": wanted, "MQL trigger": "yes"}
+    body = client.get(
+        reverse("scoring:version-detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert wanted in body and "MQL trigger" in body
+    assert 'title="behaviour[pricing_page].conditions"' in body
