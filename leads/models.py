@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from common.text import match_key
+from common.text import match_key, property_number, property_text
 from leads.reference import Industry, Prefecture, Region
 
 
@@ -161,6 +161,11 @@ class Activity(models.Model):
     url_key = models.TextField(blank=True, default="", db_default="", editable=False)
     content_key = models.TextField(blank=True, default="", db_default="", editable=False)
     campaign_key = models.TextField(blank=True, default="", db_default="", editable=False)
+    # Every property in the two forms scoring's property conditions compare:
+    # {name: common.text.property_text(value)} and {name: property_number(value)},
+    # the properties that have one. Written with the match keys above.
+    property_keys = models.JSONField(default=dict, db_default={}, blank=True, editable=False)
+    property_numbers = models.JSONField(default=dict, db_default={}, blank=True, editable=False)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
@@ -210,15 +215,23 @@ class Activity(models.Model):
         super().save(*args, **kwargs)
 
     @staticmethod
-    def match_keys(properties: Mapping[str, object] | None) -> dict[str, str]:
-        """``url_key``, ``content_key`` and ``campaign_key`` for these properties."""
+    def match_keys(properties: Mapping[str, object] | None) -> dict[str, object]:
+        """The derived columns for these properties: the match keys and property forms."""
         props = properties or {}
 
         def key(name: str) -> str:
             value = props.get(name)
             return match_key(value) if isinstance(value, str) else ""
 
-        return {"url_key": key("url"), "content_key": key("title"), "campaign_key": key("campaign")}
+        texts = {name: property_text(value) for name, value in props.items()}
+        numbers = {name: property_number(value) for name, value in props.items()}
+        return {
+            "url_key": key("url"),
+            "content_key": key("title"),
+            "campaign_key": key("campaign"),
+            "property_keys": {k: v for k, v in texts.items() if v is not None},
+            "property_numbers": {k: v for k, v in numbers.items() if v is not None},
+        }
 
 
 class IntentSignal(models.Model):

@@ -36,7 +36,9 @@ class Explanation:
     def standing(self) -> Standing:
         """The score against the version's thresholds: why this band, how far the next."""
         thresholds = definition_of(self.version).thresholds
-        return thresholds.standing(self.score.total, self.score.fit)
+        return thresholds.standing(
+            self.score.total, self.score.fit, triggered=bool(self.score.triggered_by)
+        )
 
     def as_dict(self, languages: Sequence[str] = ("ja", "en")) -> dict[str, object]:
         standing = self.standing

@@ -69,7 +69,11 @@ def _activity_facts(rows) -> list[ActivityFact]:
         ActivityFact(
             kind=kind,
             occurred_at=occurred_at,
-            properties={k: v for k, v in (props or {}).items() if isinstance(v, str)},
+            properties={
+                k: v
+                for k, v in (props or {}).items()
+                if isinstance(v, str | int | float) and not isinstance(v, bool)
+            },
         )
         for kind, occurred_at, props in rows.values_list("kind", "occurred_at", "properties")
     ]

@@ -60,7 +60,8 @@ def held_by_fit_floor(queryset: QuerySet, *, prefix: str) -> QuerySet:
     """Rows whose total reaches the active hot threshold but that are not hot.
 
     Under one version the only way there is a fit under the floor; without an
-    active version (or a floor) nothing is held back.
+    active version (or a floor) nothing is held back. A lead an MQL trigger made
+    hot is hot, so not held back, whatever its fit.
     """
     version = active_version()
     if version is None:
@@ -74,7 +75,7 @@ def held_by_fit_floor(queryset: QuerySet, *, prefix: str) -> QuerySet:
             f"{prefix}__total__gte": thresholds.hot,
             f"{prefix}__fit__lt": thresholds.fit_floor,
         }
-    )
+    ).exclude(**{f"{prefix}__band": "hot"})
 
 
 class LeadScoreFilter(ContactFilter):

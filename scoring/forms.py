@@ -9,6 +9,7 @@ lives in the engine.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ OPS_FOR_TYPE: Mapping[type, tuple[Op, ...]] = {
 _LIST_OPS = (Op.IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY)
 _SEPARATORS = re.compile(r"[,、，\n]+")
 _RANGE_SEPARATORS = re.compile(r"[,、，~〜～–]+")
-_WHERE = re.compile(r"^(attributes|behaviour|intents)\[(\d+)\]$")
+_WHERE = re.compile(r"^(attributes|behaviour|intents)\[(\d+)\](?:\..+)?$")
 _RULE_PREFIX = re.compile(r"^rule '.*?': ")
 
 
@@ -369,6 +370,11 @@ def _kind_choices():
     return [(value, label) for value, label in Activity.Kind.choices if value in ACTIVITY_KINDS]
 
 
+def _rule_language_initial(rule: Mapping[str, Any], keys: tuple[str, ...]) -> str:
+    kept = {k: rule[k] for k in keys if k in rule}
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else ""
+
+
 class BehaviourRuleForm(_DecayingRuleForm):
     kinds = forms.MultipleChoiceField(
         label=_("Activity kinds"),
@@ -390,6 +396,26 @@ class BehaviourRuleForm(_DecayingRuleForm):
     campaign = forms.CharField(
         label=_("Campaign"), required=False, max_length=200, widget=forms.TextInput(attrs=_SMALL)
     )
+    # Property conditions and the MQL trigger have no inputs here yet (issue 13's
+    # rule builder adds them): carried through as stored, so that editing any
+    # other field of such a rule keeps them. The spec validates them on save.
+    rule_language = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    _RULE_LANGUAGE_KEYS = ("conditions", "trigger")
+
+    def clean_rule_language(self) -> dict[str, Any]:
+        text = (self.cleaned_data.get("rule_language") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise ValidationError(
+                gettext("The rule's conditions and trigger could not be read; reload the editor.")
+            )
+        return {k: value[k] for k in self._RULE_LANGUAGE_KEYS if k in value}
 
     def to_spec(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -400,6 +426,7 @@ class BehaviourRuleForm(_DecayingRuleForm):
             "content_contains": data.get("content_contains", "").strip(),
             "campaign": data.get("campaign", "").strip(),
             **self._decay(),
+            **(data.get("rule_language") or {}),
         }
 
     @classmethod
@@ -413,6 +440,7 @@ class BehaviourRuleForm(_DecayingRuleForm):
             "campaign": rule.get("campaign", ""),
             "points": _initial_number(rule["points"]),
             **cls._decay_initial(rule),
+            "rule_language": _rule_language_initial(rule, cls._RULE_LANGUAGE_KEYS),
         }
 
 

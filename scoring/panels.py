@@ -13,7 +13,7 @@ the band's reason in a sentence, the fit floor included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
@@ -88,6 +88,8 @@ def _detail(contribution: RuleContribution, definition: Definition) -> str:
     if contribution.category == "fit":
         return ""
     parts = [ngettext("%(n)s time", "%(n)s times", contribution.hits) % {"n": contribution.hits}]
+    if contribution.is_trigger:
+        parts.append(gettext("MQL trigger"))
     rule = _rule_of(definition, contribution.rule_key)
     faded = abs(contribution.points_decayed) < abs(contribution.points_raw) - 0.05
     if faded:
@@ -138,8 +140,13 @@ def _fmt(value: float) -> str:
     return number(rounded_total(value))
 
 
-def standing_sentence(standing: Standing, *, is_account: bool = False) -> str:
-    """Why the band is what it is, and how far the next band is, in one or two sentences."""
+def standing_sentence(
+    standing: Standing, *, is_account: bool = False, trigger_held: bool = False
+) -> str:
+    """Why the band is what it is, and how far the next band is, in one or two sentences.
+
+    ``trigger_held``: an MQL trigger matched but a negative rule held it (``Score.trigger_held``).
+    """
     t = standing.thresholds
     values = {
         "total": _fmt(standing.total),
@@ -152,6 +159,25 @@ def standing_sentence(standing: Standing, *, is_account: bool = False) -> str:
         "short": _fmt(standing.fit_short or 0),
         "margin": _fmt(standing.above_hot or 0),
     }
+    if standing.triggered:
+        return (
+            gettext(
+                "Hot at once: an MQL trigger matched (a hand-raising activity such as a demo "
+                "request), whatever the score of %(total)s."
+            )
+            % values
+        )
+    held = (
+        " "
+        + gettext("An MQL trigger matched, but a negative rule keeps the lead from being an MQL.")
+        if trigger_held
+        else ""
+    )
+    return _standing_sentence(standing, values) + held
+
+
+def _standing_sentence(standing: Standing, values: Mapping[str, str]) -> str:
+    t = standing.thresholds
     if standing.band == "hot":
         text = gettext(
             "Hot: the score of %(total)s is %(margin)s above the hot threshold of %(hot)s."
@@ -201,7 +227,9 @@ def _panel(explanation: Explanation | None, *, is_account: bool) -> ScorePanel |
     definition = definition_of(explanation.version)
     language = translation.get_language() or "ja"
     result = explanation.score
-    standing = definition.thresholds.standing(result.total, result.fit)
+    standing = definition.thresholds.standing(
+        result.total, result.fit, triggered=bool(result.triggered_by)
+    )
     fit = [c for c in result.breakdown if c.category == "fit"]
     engagement = [c for c in result.breakdown if c.category != "fit"]
     fit_lines = _lines(fit, definition, language)
@@ -219,7 +247,9 @@ def _panel(explanation: Explanation | None, *, is_account: bool) -> ScorePanel |
         fit_lines=fit_lines,
         engagement_lines=engagement_lines,
         negatives=negatives,
-        summary=standing_sentence(standing, is_account=is_account),
+        summary=standing_sentence(
+            standing, is_account=is_account, trigger_held=result.trigger_held
+        ),
         scale=threshold_scale(thresholds),
         marker_percent=_marker(definition.thresholds, result.total),
         is_account=is_account,

@@ -19,6 +19,7 @@ from scoring.engine import (
     IntentRule,
     Label,
     Op,
+    PropertyCondition,
     Thresholds,
 )
 
@@ -46,6 +47,13 @@ def _number(value: Any) -> float | int | None:
 
 
 def _behaviour_spec(rule: BehaviourRule) -> Spec:
+    # The rule-language keys appear only when used, so a definition without them
+    # keeps the exact form (and diff, and normalised equality) it had before.
+    extra: Spec = {}
+    if rule.conditions:
+        extra["conditions"] = [condition.as_json() for condition in rule.conditions]
+    if rule.trigger:
+        extra["trigger"] = True
     return {
         "key": rule.key,
         "label": rule.label.as_json(),
@@ -57,6 +65,7 @@ def _behaviour_spec(rule: BehaviourRule) -> Spec:
         "cap": rule.cap,
         "half_life_days": rule.half_life_days,
         "window_days": rule.window_days,
+        **extra,
     }
 
 
@@ -132,6 +141,29 @@ def _build(where: str, build):
         raise SpecError(message, where=where) from None
 
 
+def _conditions(where: str, rule: Mapping[str, Any]) -> tuple[PropertyCondition, ...]:
+    """A behaviour rule's property conditions: a list of {property, op, value, negate}."""
+    raw = rule.get("conditions")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(c, Mapping) for c in raw):
+        raise SpecError(
+            "must be a list of {property, op, value, negate}", where=f"{where}.conditions"
+        )
+    return tuple(
+        _build(
+            f"{where}.conditions[{j}]",
+            lambda c=c: PropertyCondition(
+                property=c["property"],
+                op=c["op"],
+                value=c["value"],
+                negate=c.get("negate", False),
+            ),
+        )
+        for j, c in enumerate(raw)
+    )
+
+
 def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
     """The engine definition a spec describes; SpecError if it is not a valid one."""
     if not isinstance(spec, Mapping):
@@ -139,7 +171,7 @@ def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
     behaviour = tuple(
         _build(
             f"behaviour[{i}]",
-            lambda r=r: BehaviourRule(
+            lambda r=r, i=i: BehaviourRule(
                 key=r["key"],
                 label=_label(r),
                 kinds=frozenset(r["kinds"]) if isinstance(r["kinds"], list) else r["kinds"],
@@ -150,6 +182,8 @@ def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
                 cap=_number(r.get("cap")),
                 half_life_days=_number(r.get("half_life_days")),
                 window_days=_number(r.get("window_days")),
+                conditions=_conditions(f"behaviour[{i}]", r),
+                trigger=r.get("trigger", False),
             ),
         )
         for i, r in enumerate(_rules(spec, "behaviour"))

@@ -138,11 +138,13 @@ def _touch_last_activity(*, contact_ids: set[int], company_ids: set[int]) -> Non
 _PG_INSERT_ACTIVITY = """
 WITH stored AS (
     INSERT INTO {activity} (contact_id, company_id, kind, occurred_at, source, external_id,
-                            properties, url_key, content_key, campaign_key, received_at)
-    SELECT c, co, k, o, s, e, p::jsonb, uk, ck, ca, %s
+                            properties, url_key, content_key, campaign_key, property_keys,
+                            property_numbers, received_at)
+    SELECT c, co, k, o, s, e, p::jsonb, uk, ck, ca, pk::jsonb, pn::jsonb, %s
     FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[], %s::text[],
-                %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
-         AS t(c, co, k, o, s, e, p, uk, ck, ca)
+                %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                %s::text[])
+         AS t(c, co, k, o, s, e, p, uk, ck, ca, pk, pn)
     ON CONFLICT (source, external_id) DO NOTHING
     RETURNING contact_id, company_id, occurred_at, source, external_id
 ),
@@ -228,6 +230,10 @@ def _insert_activities(rows: list[_Row]) -> set[tuple[str, str]]:
     ]
     keys = [Activity.match_keys(e.properties) for e in events]
     columns += [[k[name] for k in keys] for name in ("url_key", "content_key", "campaign_key")]
+    columns += [
+        [json.dumps(k[name], ensure_ascii=False) for k in keys]
+        for name in ("property_keys", "property_numbers")
+    ]
     sql = _PG_INSERT_ACTIVITY.format(
         activity=Activity._meta.db_table,
         touch_contacts=_PG_TOUCH.format(

@@ -16,6 +16,9 @@ class ContributionSerializer(serializers.Serializer):
     points = serializers.FloatField(help_text="What the rule adds, after decay and cap.")
     points_raw = serializers.FloatField(help_text="hits × points, before decay and cap.")
     points_decayed = serializers.FloatField(help_text="After decay, before the cap.")
+    is_trigger = serializers.BooleanField(
+        help_text="The rule is an MQL trigger and matched (see triggered_by for its effect)."
+    )
 
 
 class StandingSerializer(serializers.Serializer):
@@ -38,7 +41,7 @@ class StandingSerializer(serializers.Serializer):
     )
     reasons = serializers.ListField(
         child=serializers.ChoiceField(
-            choices=["reached_hot", "reached_warm", "below_warm", "fit_below_floor"]
+            choices=["mql_trigger", "reached_hot", "reached_warm", "below_warm", "fit_below_floor"]
         ),
         help_text="Why the lead is in its band, as stable codes.",
     )
@@ -57,5 +60,12 @@ class LeadScoreSerializer(serializers.Serializer):
     standing = StandingSerializer(help_text="The band's reasons beyond points.")
     negative_rules = serializers.ListField(
         child=serializers.CharField(), help_text="Keys of the rules that took points away."
+    )
+    triggered_by = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Keys of the MQL trigger rules that made the lead hot whatever its points.",
+    )
+    trigger_held = serializers.BooleanField(
+        help_text="A trigger rule matched, but a negative rule kept the lead from being hot."
     )
     summary = serializers.CharField(help_text="Why the lead is in its band, in words.")

@@ -44,5 +44,7 @@ class LeadScoreView(APIView):
         language = translation.get_language() or "ja"
         others = [code for code, _name in settings.LANGUAGES if code != language]
         body = explanation.as_dict(languages=(language, *others))
-        body["summary"] = standing_sentence(explanation.standing)
+        body["summary"] = standing_sentence(
+            explanation.standing, trigger_held=explanation.score.trigger_held
+        )
         return Response(body)

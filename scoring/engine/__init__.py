@@ -15,7 +15,20 @@ What must stay true (tests/scoring/test_engine_properties.py checks each):
   positive rules never lowers it.
 * Explanations sum to the total, exactly in hundredths (see ``score``).
 * Bands are monotone in the total (fit fixed), and raising ``hot`` never turns a
-  lead hot.
+  lead hot (MQL triggers aside: those make a lead hot whatever its points).
+
+MQL triggers (``BehaviourRule.trigger``, the hand-raiser fast lane): a match of
+a trigger rule within its window makes the lead hot at once, whatever its
+points, thresholds or fit floor, unless a negative rule of any kind
+contributes below zero (in hundredths, after its cap), so an unsubscribed
+student who requests a demo is not an MQL. ``Score.triggered_by`` names the
+trigger rules that made the lead hot; ``RuleContribution.is_trigger`` marks
+the trigger rules that matched, and ``Score.trigger_held`` says a negative rule
+held them back.
+
+Property conditions (``BehaviourRule.conditions``, scoring.engine.conditions)
+narrow a behaviour rule by any activity property: equals, contains, in,
+regex, gt/gte/lt/lte, each optionally negated, all of them ANDed.
 
 Matching of free text (titles, URLs, topics, domains, campaigns) uses
 ``match_key``: NFKC, case-folded, whitespace collapsed. A set-based
@@ -33,6 +46,12 @@ from scoring.engine.base import (
     BantItem,
     Category,
     Label,
+)
+from scoring.engine.conditions import (
+    REGEX_MAX_LENGTH,
+    PropertyCondition,
+    PropertyOp,
+    regex_problem,
 )
 from scoring.engine.decay import (
     MAX_GROWTH_HALF_LIVES,
@@ -65,6 +84,7 @@ __all__ = [
     "ATTRIBUTES",
     "BANT_ITEMS",
     "MAX_GROWTH_HALF_LIVES",
+    "REGEX_MAX_LENGTH",
     "ActivityFact",
     "AttrValue",
     "AttributeRule",
@@ -79,6 +99,8 @@ __all__ = [
     "Label",
     "LeadFacts",
     "Op",
+    "PropertyCondition",
+    "PropertyOp",
     "RuleContribution",
     "Score",
     "Standing",
@@ -87,6 +109,7 @@ __all__ = [
     "decay_factor",
     "decayed_sum_at",
     "match_key",
+    "regex_problem",
     "rounded_parts",
     "rounded_total",
     "running_total_add",

@@ -36,8 +36,17 @@ class Thresholds:
             return "hot"
         return "warm" if total >= self.warm else "cold"
 
-    def standing(self, total: float, fit: float) -> Standing:
-        """Where a score stands against the thresholds: its band and what it lacks for the next."""
+    def standing(self, total: float, fit: float, *, triggered: bool = False) -> Standing:
+        """Where a score stands against the thresholds: its band and what it lacks for the next.
+
+        ``triggered``: an MQL trigger made the lead hot (``Score.triggered_by``),
+        so it is hot and lacks nothing, whatever its points.
+        """
+        if triggered:
+            return Standing(
+                band="hot", total=total, fit=fit, thresholds=self, to_warm=None, to_hot=None,
+                fit_short=None, triggered=True,
+            )  # fmt: skip
         band = self.band(total, fit)
         short_of_floor = self.fit_floor is not None and fit < self.fit_floor
         return Standing(
@@ -73,6 +82,7 @@ class Standing:
     to_warm: float | None
     to_hot: float | None
     fit_short: float | None
+    triggered: bool = False
 
     @property
     def held_by_fit_floor(self) -> bool:
@@ -87,7 +97,9 @@ class Standing:
     def reasons(self) -> tuple[str, ...]:
         """Stable codes for why the band is what it is (for an API or a test)."""
         codes = []
-        if self.band == "hot":
+        if self.triggered:
+            codes.append("mql_trigger")
+        elif self.band == "hot":
             codes.append("reached_hot")
         elif self.held_by_fit_floor:
             codes.append("fit_below_floor")

@@ -15,13 +15,15 @@ from scoring.engine.base import ATTRIBUTES, AttrValue, _is_a, _require_aware
 class ActivityFact:
     """One thing a person (or an anonymous visitor of a company) did.
 
-    ``properties`` carries the strings rules look at: ``url``, ``title`` (the
-    content's title) and ``campaign``; other keys are ignored.
+    ``properties`` carries what rules look at: ``url``, ``title`` (the
+    content's title) and ``campaign`` for the built-in filters, and any key
+    (``utm_source``, ``minutes_watched`` …, text or numbers) for property
+    conditions. The adapter passes the activity's text and number properties.
     """
 
     kind: str
     occurred_at: datetime
-    properties: Mapping[str, str] = field(default_factory=dict)
+    properties: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _require_aware(self.occurred_at, f"activity {self.kind!r} occurred_at")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,7 +16,10 @@ from scoring.engine.base import (
     _is_hundredths,
     _is_number,
 )
+from scoring.engine.conditions import PropertyCondition
 from scoring.engine.facts import ActivityFact, IntentFact, LeadFacts
+
+MAX_CONDITIONS = 20
 
 # --- Rules -------------------------------------------------------------------------
 
@@ -79,8 +82,13 @@ class BehaviourRule:
     filter matches: ``url_contains`` is a substring of ``properties["url"]``,
     ``content_contains`` a substring of ``properties["title"]``, and
     ``campaign`` equals ``properties["campaign"]`` (all compared by
-    ``match_key``). Each match within the window contributes
+    ``match_key``), and every one of ``conditions`` holds (AND; see
+    scoring.engine.conditions). Each match within the window contributes
     ``points * decay_factor(age_days, half_life_days)``; the sum is then capped.
+
+    A ``trigger`` rule (a hand-raiser: a demo request, a pricing inquiry) also
+    makes the lead hot at once when it has a match within its window, whatever
+    the points, unless a negative rule took points off (see ``score``).
     """
 
     key: str
@@ -93,10 +101,24 @@ class BehaviourRule:
     cap: float | None = None
     half_life_days: float | None = None
     window_days: int | None = None
+    conditions: tuple[PropertyCondition, ...] = ()
+    trigger: bool = False
 
     def __post_init__(self) -> None:
         _check_key(self.key)
         object.__setattr__(self, "label", _rule_label(self.key, self.label))
+        if isinstance(self.conditions, PropertyCondition | str | Mapping):
+            raise ValueError(f"rule {self.key!r}: conditions must be a list of conditions")
+        object.__setattr__(self, "conditions", tuple(self.conditions))
+        if any(not isinstance(c, PropertyCondition) for c in self.conditions):
+            raise ValueError(f"rule {self.key!r}: conditions must be PropertyConditions")
+        if len(self.conditions) > MAX_CONDITIONS:
+            raise ValueError(f"rule {self.key!r}: at most {MAX_CONDITIONS} conditions")
+        if not isinstance(self.trigger, bool):
+            raise ValueError(f"rule {self.key!r}: trigger must be true or false")
+        if self.trigger and _is_number(self.points) and self.points < 0:
+            # A negative trigger would both hold and fire itself; hand-raisers add points.
+            raise ValueError(f"rule {self.key!r}: a trigger rule must not have negative points")
         if isinstance(self.kinds, str):
             raise ValueError(f"rule {self.key!r}: kinds must be a set of kinds, not a string")
         object.__setattr__(self, "kinds", frozenset(self.kinds))
@@ -118,6 +140,7 @@ class BehaviourRule:
             _contains(props.get("url"), self.url_contains)
             and _contains(props.get("title"), self.content_contains)
             and (not self.campaign or _text_key(props.get("campaign")) == match_key(self.campaign))
+            and all(condition.holds(props) for condition in self.conditions)
         )
 
 

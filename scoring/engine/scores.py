@@ -21,6 +21,8 @@ class RuleContribution:
 
     ``points_raw`` is ``hits × rule points`` (before decay and cap) and
     ``points_decayed`` the sum after decay, before the cap; neither is rounded.
+    ``is_trigger``: the rule is an MQL trigger and matched (whether it made the
+    lead hot is ``Score.triggered_by``).
     """
 
     rule_key: str
@@ -30,6 +32,7 @@ class RuleContribution:
     points_raw: float
     points_decayed: float
     points: float
+    is_trigger: bool = False
 
     def as_dict(self, languages: Sequence[str] = ("ja", "en")) -> dict[str, object]:
         """JSON primitives; ``label`` in the first of ``languages``, ``labels`` in each."""
@@ -42,6 +45,7 @@ class RuleContribution:
             "points": self.points,
             "points_raw": self.points_raw,
             "points_decayed": self.points_decayed,
+            "is_trigger": self.is_trigger,
         }
 
 
@@ -53,6 +57,9 @@ class Score:
     the behaviour and intent ones, and ``total = fit + engagement``. Each rule's
     points are rounded to hundredths before summing, so the breakdown adds up
     exactly in hundredths: Σ round(100·c.points) == round(100·total).
+
+    ``triggered_by`` holds the keys of the MQL trigger rules that made the lead
+    hot (see ``score``); empty when none matched or a negative rule held them.
     """
 
     total: float
@@ -60,6 +67,12 @@ class Score:
     engagement: float
     band: Band
     breakdown: tuple[RuleContribution, ...]
+    triggered_by: tuple[str, ...] = ()
+
+    @property
+    def trigger_held(self) -> bool:
+        """A trigger rule matched but a negative rule kept it from making the lead hot."""
+        return not self.triggered_by and any(c.is_trigger for c in self.breakdown)
 
     @property
     def is_hot(self) -> bool:
@@ -73,6 +86,8 @@ class Score:
             "engagement": self.engagement,
             "band": self.band,
             "breakdown": [c.as_dict(languages) for c in self.breakdown],
+            "triggered_by": list(self.triggered_by),
+            "trigger_held": self.trigger_held,
         }
 
 
@@ -122,8 +137,19 @@ def _contribution(
         points_raw=hits * rule.points,
         points_decayed=decayed,
         points=_from_cents(cents),
+        is_trigger=isinstance(rule, BehaviourRule) and rule.trigger,
     )
     return contribution, cents
+
+
+def _triggered(triggers: Iterable[str], any_negative: bool) -> tuple[str, ...]:
+    # A negative rule that took points off (below zero in hundredths) holds
+    # every trigger: an unsubscribed student who requests a demo is no MQL.
+    return () if any_negative else tuple(sorted(triggers))
+
+
+def _band(definition: Definition, total: float, fit: float, triggered_by: tuple[str, ...]) -> Band:
+    return "hot" if triggered_by else definition.thresholds.band(total, fit)
 
 
 def score(definition: Definition, facts: LeadFacts, at: datetime) -> Score:
@@ -135,6 +161,13 @@ def score(definition: Definition, facts: LeadFacts, at: datetime) -> Score:
     rounded points, so the breakdown adds up to the total exactly in
     hundredths. The breakdown lists the rules that hit (attribute rules that
     fired), by |points| descending, then key.
+
+    MQL triggers: when a behaviour rule with ``trigger`` has a match within its
+    window (``hits`` > 0, however decayed), the lead is hot whatever its total,
+    the thresholds and the fit floor, unless any negative rule (of any kind)
+    contributes below zero, in hundredths after its cap: then the band is the
+    thresholds' as usual (``Score.trigger_held``). The points are unchanged
+    either way; only the band moves.
     """
     _require_aware(at, "at")
     sums: dict[str, tuple[int, float]] = {}
@@ -181,12 +214,16 @@ def score_from_sums(
     fit_cents = sum(cents for c, cents in parts if c.category == "fit")
     engagement_cents = sum(cents for c, cents in parts if c.category != "fit")
     fit, total = _from_cents(fit_cents), _from_cents(fit_cents + engagement_cents)
+    triggered_by = _triggered(
+        (c.rule_key for c, _ in parts if c.is_trigger), any(cents < 0 for _, cents in parts)
+    )
     return Score(
         total=total,
         fit=fit,
         engagement=_from_cents(engagement_cents),
-        band=definition.thresholds.band(total, fit),
+        band=_band(definition, total, fit, triggered_by),
         breakdown=tuple(c for c, _ in parts),
+        triggered_by=triggered_by,
     )
 
 
@@ -219,13 +256,21 @@ def totals_from_sums(
     cost, since nothing per rule is built or sorted.
     """
     matched = set(matched_attributes)
-    fit_cents = sum(_cents(rule.points) for rule in definition.attributes if rule.key in matched)
+    fit_parts = [_cents(rule.points) for rule in definition.attributes if rule.key in matched]
+    any_negative = any(cents < 0 for cents in fit_parts)
+    fit_cents = sum(fit_parts)
     engagement_cents = 0
+    triggers = []
     for rules in (definition.behaviour, definition.intents):
         for rule in rules:
             found = sums.get(rule.key)
             if found is not None and found[0]:
-                engagement_cents += _capped_cents(rule, found[1])
+                cents = _capped_cents(rule, found[1])
+                engagement_cents += cents
+                any_negative = any_negative or cents < 0
+                if isinstance(rule, BehaviourRule) and rule.trigger:
+                    triggers.append(rule.key)
     fit = _from_cents(fit_cents)
     total = _from_cents(fit_cents + engagement_cents)
-    return total, fit, _from_cents(engagement_cents), definition.thresholds.band(total, fit)
+    band = _band(definition, total, fit, _triggered(triggers, any_negative))
+    return total, fit, _from_cents(engagement_cents), band

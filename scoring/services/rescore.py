@@ -17,7 +17,11 @@ only the age expression differs.
 
 Text filters compare the stored match keys (``Activity.url_key`` …,
 ``IntentSignal.topic_key``) with ``match_key`` of the rule's text, exactly as
-the engine does.
+the engine does; property conditions read ``Activity.property_keys`` and
+``property_numbers`` (JSON: ``->>`` on PostgreSQL, ``json_extract`` on SQLite;
+regular expressions with ``~`` / Django's REGEXP). MQL triggers need nothing
+more from SQL: a trigger fires on its rule's windowed hits, which the
+aggregate already counts, and ``totals_from_sums`` decides the band.
 """
 
 from __future__ import annotations
@@ -37,12 +41,15 @@ from scoring.engine import (
     Definition,
     IntentRule,
     LeadFacts,
+    PropertyCondition,
+    PropertyOp,
     Score,
     decayed_sum_at,
     match_key,
     score_from_sums,
     totals_from_sums,
 )
+from scoring.engine.conditions import NUMBER_OPS
 from scoring.facts import COMPANY_FIELDS, CONTACT_FIELDS, attributes_of
 from scoring.models import BandChange, DefinitionVersion, LeadScore, MqlEvent
 from scoring.signals import mql_events_recorded
@@ -130,6 +137,10 @@ def _rule_match(rule: BehaviourRule | IntentRule) -> tuple[str, list[object]]:
         if rule.campaign:
             conditions.append("a.campaign_key = %s")
             params.append(match_key(rule.campaign))
+        for condition in rule.conditions:
+            sql, condition_params = _condition_sql(condition)
+            conditions.append(sql)
+            params += condition_params
     else:
         conditions.append(f"a.strength >= {int(rule.min_strength)}")
         if rule.topics:
@@ -137,6 +148,52 @@ def _rule_match(rule: BehaviourRule | IntentRule) -> tuple[str, list[object]]:
             conditions.append(f"a.topic_key IN ({', '.join(['%s'] * len(topics))})")
             params += topics
     return " AND ".join(conditions), params
+
+
+def _property_sql(column: str, name: str) -> tuple[str, list[object]]:
+    """The property's value in the JSON ``column`` of ``a``: text, number, or NULL if absent."""
+    if connection.vendor == "postgresql":
+        return f"(a.{column} ->> %s::text)", [name]
+    # Names are letters, digits, _ . - (PropertyCondition): safe in a quoted JSON path label.
+    return f"json_extract(a.{column}, %s)", [f'$."{name}"']
+
+
+def _condition_sql(condition: PropertyCondition) -> tuple[str, list[object]]:
+    """The condition over ``a``'s stored property forms, exactly as ``PropertyCondition.holds``.
+
+    A missing property gives NULL, which COALESCE turns into false before NOT,
+    so a negated condition holds for it, as in the engine.
+    """
+    op = condition.op
+    if op in NUMBER_OPS:
+        value, params = _property_sql("property_numbers", condition.property)
+        if connection.vendor == "postgresql":
+            value = f"{value}::float8"
+        symbol = {
+            PropertyOp.GT: ">",
+            PropertyOp.GTE: ">=",
+            PropertyOp.LT: "<",
+            PropertyOp.LTE: "<=",
+        }
+        test = f"{value} {symbol[op]} {_num(condition.value)}"  # type: ignore[arg-type]
+    else:
+        value, params = _property_sql("property_keys", condition.property)
+        if op is PropertyOp.IN:
+            needles = sorted({match_key(v) for v in condition.value})  # type: ignore[attr-defined]
+            test = f"{value} IN ({', '.join(['%s'] * len(needles))})"
+            params += needles
+        else:
+            needle = match_key(condition.value)  # type: ignore[arg-type]
+            if op is PropertyOp.EQUALS:
+                test = f"{value} = %s"
+            elif op is PropertyOp.CONTAINS:
+                test = _contains_sql(value)
+            elif connection.vendor == "postgresql":
+                test = f"{value} ~ %s"
+            else:
+                test = f"{value} REGEXP %s"  # Django registers REGEXP as Python's re.search
+            params.append(needle)
+    return f"{'NOT ' if condition.negate else ''}COALESCE({test}, FALSE)", params
 
 
 def _rule_term(rule: BehaviourRule | IntentRule) -> str:
@@ -184,11 +241,16 @@ class _Source(NamedTuple):
 def _activity_source(definition: Definition) -> _Source:
     # Only kinds some rule scores: the rest (e-mail opens, bounces …) cannot hit.
     kinds = sorted(set().union(*(rule.kinds for rule in definition.behaviour)))
+    columns = "kind, url_key, content_key, campaign_key"
+    # Read only when a rule looks at them: without, PostgreSQL keeps the
+    # index-only scan of activity_contact_score_idx.
+    if any(rule.conditions for rule in definition.behaviour):
+        columns += ", property_keys, property_numbers"
     return _Source(
         rules=definition.behaviour,
         table=connection.ops.quote_name(Activity._meta.db_table),
         time_column="occurred_at",
-        extra_columns="kind, url_key, content_key, campaign_key",
+        extra_columns=columns,
         where=f"kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else "1 = 0",
         params=list(kinds),
     )

@@ -49,6 +49,18 @@ OP_LABELS: Mapping[str, Any] = {
     Op.IS_FALSE: _("is no"),
 }
 
+# How a behaviour rule's property condition reads: "utm_medium is one of cpc, email".
+PROPERTY_OP_LABELS: Mapping[str, Any] = {
+    "equals": _("equals"),
+    "contains": _("contains"),
+    "in": _("is one of"),
+    "regex": _("matches the pattern"),
+    "gt": _("is more than"),
+    "gte": _("is at least"),
+    "lt": _("is less than"),
+    "lte": _("is at most"),
+}
+
 BANT_LABELS: Mapping[str, Any] = {
     "budget": _("Budget"),
     "authority": _("Authority"),
@@ -86,6 +98,8 @@ FIELD_LABELS: Mapping[str, Any] = {
     "url_contains": _("URL contains"),
     "content_contains": _("Content title contains"),
     "campaign": _("Campaign"),
+    "conditions": _("Property conditions"),
+    "trigger": _("MQL trigger"),
     "cap": _("Cap"),
     "half_life_days": _("Half-life (days)"),
     "window_days": _("Window (days)"),
@@ -110,6 +124,8 @@ RULE_FIELDS: Mapping[str, tuple[str, ...]] = {
         "url_contains",
         "content_contains",
         "campaign",
+        "conditions",
+        "trigger",
         "points",
         "cap",
         "half_life_days",
@@ -230,6 +246,27 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
+def condition_text(condition: Mapping[str, Any]) -> str:
+    """One property condition as a phrase: "minutes is at least 30", "not (utm_medium equals email)"."""
+    op = condition.get("op", "")
+    value = condition.get("value")
+    if isinstance(value, list | tuple):
+        shown = ", ".join(str(v) for v in value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        shown = number(value)
+    else:
+        shown = str(value)
+    text = f"{condition.get('property', '')} {PROPERTY_OP_LABELS.get(op, op)} {shown}"
+    return gettext("not (%(condition)s)") % {"condition": text} if condition.get("negate") else text
+
+
+def conditions_text(conditions: Any) -> str:
+    """A rule's conditions, all of which must hold."""
+    if not isinstance(conditions, list | tuple) or not conditions:
+        return EMPTY
+    return _join([condition_text(c) for c in conditions if isinstance(c, Mapping)])
+
+
 def _label_both(value: Any) -> str:
     """A label as the audit trail and compare page show it: each language, marked."""
     if isinstance(value, Mapping):
@@ -255,6 +292,8 @@ def field_text(category: str, rule: Mapping[str, Any], name: str) -> str:
         return points(value)
     if name == "topics":
         return ", ".join(value) if value else gettext("any topic")
+    if name == "conditions":
+        return conditions_text(value)
     return _value_text(value)
 
 
@@ -374,6 +413,11 @@ def rule_views(spec: Mapping[str, Any]) -> dict[str, list[RuleView]]:
                     for name in ("url_contains", "content_contains", "campaign")
                     if rule.get(name)
                 )
+                if rule.get("conditions"):
+                    conditions = conditions_text(rule["conditions"])
+                    filters += ((str(FIELD_LABELS["conditions"]), conditions),)
+                if rule.get("trigger"):
+                    filters += ((str(FIELD_LABELS["trigger"]), gettext("yes")),)
                 kinds = tuple(str(KIND_LABELS.get(k, k)) for k in rule.get("kinds", ()))
                 rows.append(RuleView(**common, kinds=kinds, filters=filters))
             else:
@@ -435,6 +479,8 @@ def _change_value(path: str, value: Any) -> str:
         return str(OP_LABELS.get(value, value))
     if path.endswith(".attribute") and isinstance(value, str):
         return str(ATTRIBUTE_LABELS.get(value, value))
+    if path.endswith(".conditions"):
+        return conditions_text(value)
     if path == "bant.required" and isinstance(value, list):
         return ", ".join(str(BANT_LABELS.get(i, i)) for i in value) or EMPTY
     return _value_text(value)

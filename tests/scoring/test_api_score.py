@@ -191,3 +191,50 @@ def test_the_live_explanation_is_the_engines_score(hot_lead, engaged_misfit):
         definition_of(account.version), facts_for_company(hot_lead.company_id), account.at
     )
     assert (account.score.total, account.score.fit) == (pure.total, pure.fit)
+
+
+@pytest.fixture
+def demo_trigger():
+    """The starter definition with its demo-or-pricing rule made an MQL trigger."""
+    version = DefinitionVersion.objects.get(status=DefinitionVersion.Status.ACTIVE)
+    spec = dict(version.spec)
+    spec["behaviour"] = [
+        {**r, "trigger": True} if r["key"] == "demo_or_pricing_request" else r
+        for r in spec["behaviour"]
+    ]
+    DefinitionVersion.objects.filter(pk=version.pk).update(spec=spec, updated_at=timezone.now())
+    return version
+
+
+def _demo_by(**contact):
+    lead = ContactFactory(job_level="", company__employee_count=20, **contact)
+    ActivityFactory(
+        contact=lead, kind=Activity.Kind.DEMO_REQUEST, properties={}, external_id=f"demo-{lead.pk}"
+    )
+    return lead
+
+
+def test_a_demo_request_trigger_makes_a_misfit_hot_and_says_why(
+    client, api_client, sales_user, demo_trigger
+):
+    lead = _demo_by(title="担当")
+    body = api_client.get(_url(lead.id), HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["band"] == "hot" and body["total"] < 60 and body["fit"] < 10
+    assert body["triggered_by"] == ["demo_or_pricing_request"]
+    assert body["standing"]["reasons"] == ["mql_trigger"]
+    assert "MQL trigger matched" in body["summary"]
+    demo = next(c for c in body["breakdown"] if c["rule"] == "demo_or_pricing_request")
+    assert demo["is_trigger"] is True
+    client.force_login(sales_user)
+    html = client.get(
+        reverse("portal:lead-detail", args=[lead.id]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Hot at once" in html
+
+
+def test_a_student_requesting_a_demo_is_held_by_the_negative_rule(api_client, demo_trigger):
+    lead = _demo_by(title="学生")
+    body = api_client.get(_url(lead.id), HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["band"] != "hot"
+    assert body["triggered_by"] == [] and body["trigger_held"] is True
+    assert "negative rule keeps the lead from being an MQL" in body["summary"]

@@ -298,9 +298,12 @@ def test_as_dict_is_json_ready():
     facts = LeadFacts({"contact.title": "Director"}, [view(3, "/pricing")])
     data = score(starter_definition(), facts, AT).as_dict()
     assert json.loads(json.dumps(data)) == data
-    assert set(data) == {"total", "fit", "engagement", "band", "breakdown"}
+    assert set(data) == {
+        "total", "fit", "engagement", "band", "breakdown", "triggered_by", "trigger_held",
+    }  # fmt: skip
     assert set(data["breakdown"][0]) == {
         "rule", "label", "labels", "category", "hits", "points", "points_raw", "points_decayed",
+        "is_trigger",
     }  # fmt: skip
     assert all(isinstance(row["points_raw"], float) for row in data["breakdown"])
 

@@ -20,6 +20,7 @@ from scoring.engine import (
     IntentRule,
     LeadFacts,
     Op,
+    PropertyCondition,
     Score,
     Thresholds,
     decayed_sum_at,
@@ -52,9 +53,22 @@ ATTRIBUTE_KEYS = (
 
 past = st.integers(0, 400 * 86_400).map(lambda s: AT - timedelta(seconds=s))
 around = st.integers(-5 * 86_400, 400 * 86_400).map(lambda s: AT - timedelta(seconds=s))
+# Other properties, for property conditions: UTM fields, a numeric one given as a
+# number, as full-width text, as text that is no number, as a yes/no, or not at all.
+EXTRA_PROPERTIES = (
+    {},
+    {"utm_source": "Google", "utm_medium": "ＣＰＣ", "minutes": 45},
+    {"utm_source": "newsletter", "utm_medium": "email", "minutes": "３０"},
+    {"utm_medium": "Email", "minutes": "n/a", "utm_campaign": "spring-2026"},
+    {"utm_campaign": "Spring-2025", "minutes": 29.5, "utm_content": "banner_A"},
+    {"utm_content": "Banner_B", "minutes": True, "utm_term": "crm 比較"},
+)
 PROPERTIES = [
     {k: v for k, v in (("url", url), ("title", title), ("campaign", campaign)) if v is not None}
-    for url, title, campaign in product((None, *URLS), (None, *TITLES), (None, *CAMPAIGNS))
+    | extra
+    for (url, title, campaign), extra in product(
+        product((None, *URLS), (None, *TITLES), (None, *CAMPAIGNS)), EXTRA_PROPERTIES
+    )
 ]
 
 
@@ -98,6 +112,33 @@ MATCHERS = list(
         ("", "SPRING"),
     )
 )
+
+# Every operator, on present, missing, numeric and non-numeric properties; each
+# both as given and negated.
+CONDITIONS = [
+    PropertyCondition(property=name, op=op, value=value, negate=negate)
+    for name, op, value in (
+        ("utm_source", "equals", "GOOGLE"),
+        ("utm_medium", "equals", "cpc"),
+        ("utm_campaign", "contains", "spring"),
+        ("utm_term", "contains", "比較"),
+        ("utm_source", "in", ("google", "Newsletter")),
+        ("utm_medium", "in", ("email",)),
+        ("url", "regex", "^/pricing"),
+        ("utm_campaign", "regex", "-20[0-9]{2}$"),
+        ("utm_content", "regex", "banner_(a|c)"),
+        ("title", "regex", "d.?x"),
+        ("minutes", "gte", 30),
+        ("minutes", "gt", 29.5),
+        ("minutes", "lt", 30),
+        ("minutes", "lte", 45.0),
+        ("url", "gte", 0),
+        ("no_such_property", "equals", "x"),
+    )
+    for negate in (False, True)
+]
+ANY_CONDITIONS = st.lists(st.sampled_from(CONDITIONS), max_size=2)
+TRIGGERS = st.sampled_from((False, False, False, True))
 
 ATTRIBUTE_TESTS = [
     ("contact.title", Op.CONTAINS_ANY, ("部長", "director")),
@@ -145,6 +186,8 @@ def behaviour_rules(draw, sign=None, timings=ANY_TIMING):
         cap=cap,
         half_life_days=half_life,
         window_days=window,
+        conditions=tuple(draw(ANY_CONDITIONS)),
+        trigger=points > 0 and draw(TRIGGERS),
     )
 
 
@@ -248,7 +291,11 @@ def test_the_breakdown_sums_to_the_total_exactly(definition, facts):
     assert all(c.hits > 0 for c in result.breakdown)
     order = [(-abs(c.points), c.rule_key) for c in result.breakdown]
     assert order == sorted(order)
-    assert result.band == definition.thresholds.band(result.total, result.fit)
+    triggered = bool(result.triggered_by)
+    assert (
+        result.band
+        == definition.thresholds.standing(result.total, result.fit, triggered=triggered).band
+    )
 
 
 @FAST
@@ -471,7 +518,50 @@ def test_rounded_parts_add_up_to_the_rounded_total_and_stay_near(values):
 @given(definitions(), lead_facts())
 def test_every_explained_score_lists_its_negative_rules_among_its_reasons(definition, lead):
     result = score(definition, lead, AT)
-    standing = definition.thresholds.standing(result.total, result.fit)
+    standing = definition.thresholds.standing(
+        result.total, result.fit, triggered=bool(result.triggered_by)
+    )
     assert standing.band == result.band
     negatives = {c.rule_key for c in result.breakdown if c.points < 0}
     assert negatives <= {rule.key for rule in definition.rules if rule.points < 0}
+
+
+@FAST
+@given(definitions(), lead_facts())
+def test_a_matching_trigger_makes_a_lead_hot_unless_a_negative_rule_took_points(definition, facts):
+    result = score(definition, facts, AT)
+    matched = {c.rule_key for c in result.breakdown if c.is_trigger}
+    assert matched == {
+        r.key for r in definition.behaviour if r.trigger and points_of_hits(result, r.key)
+    }
+    negative = any(c.points < 0 for c in result.breakdown)
+    assert set(result.triggered_by) == (set() if negative else matched)
+    if result.triggered_by:
+        assert result.band == "hot"
+    else:
+        assert result.band == definition.thresholds.band(result.total, result.fit)
+    assert result.trigger_held == (bool(matched) and negative)
+
+
+def points_of_hits(result: Score, key: str) -> int:
+    return next((c.hits for c in result.breakdown if c.rule_key == key), 0)
+
+
+BANDS_ORDER = {"cold": 0, "warm": 1, "hot": 2}
+
+
+@FAST
+@given(
+    definitions(),
+    lead_facts(),
+    st.one_of(
+        behaviour_rules(sign=-1).map(lambda r: ("behaviour", r)),
+        attribute_rules(sign=-1).map(lambda r: ("attributes", r)),
+        intent_rules(sign=-1).map(lambda r: ("intents", r)),
+    ),
+)
+def test_a_negative_rule_never_raises_the_band(definition, facts, extra):
+    field, rule = extra
+    stricter = replace(definition, **{field: (*getattr(definition, field), replace(rule, key="x"))})
+    before, after = score(definition, facts, AT), score(stricter, facts, AT)
+    assert BANDS_ORDER[after.band] <= BANDS_ORDER[before.band]

@@ -104,6 +104,12 @@ def test_a_high_score_held_back_by_the_fit_floor_is_marked_in_the_list(client, s
     assert "fit of 0 is under the fit floor of 10" in html
 
 
+def test_a_lead_made_hot_by_a_trigger_is_not_held_back(client, sales_user, by_fit):
+    LeadScore.objects.filter(contact=by_fit["高得点 低適合"]).update(band="hot")
+    client.force_login(sales_user)
+    assert _names(client, held_back="true") == []
+
+
 @pytest.mark.parametrize("value", ["1e400", "-99999999999", "abc", "NaN"])
 def test_out_of_range_score_filters_show_no_rows_and_no_error(client, sales_user, by_fit, value):
     client.force_login(sales_user)

@@ -4,6 +4,10 @@ Runs on the database the suite runs on: SQLite locally (the embedded default)
 and PostgreSQL in CI. SQL sums decayed points in another order and with its
 own POWER(), so a rule may differ in the last float bits; after rounding to
 hundredths that can move a rule by at most 0.01, and only on a tie.
+
+The definitions come from test_engine_properties' strategies, so they carry
+property conditions (every operator, negated or not) and MQL triggers, and
+activities carry UTM and numeric properties, some missing or not numbers.
 """
 
 from __future__ import annotations
@@ -111,6 +115,11 @@ def _assert_same(sql: Score, pure: Score, definition) -> None:
         assert abs(a - b) <= 0.0100001, key
         if key in sql_rules and key in pure_rules:
             assert sql_rules[key].hits == pure_rules[key].hits, key
+    # Which triggers fired: the same, unless a negative rule sits on the 0.00 / -0.01 tie.
+    if not any(-0.0100001 <= c.points < 0 for c in (*sql.breakdown, *pure.breakdown)):
+        assert sql.triggered_by == pure.triggered_by
+        if pure.triggered_by:
+            assert sql.band == pure.band == "hot"
     tolerance = 0.0100001 * max(1, len(definition.rules))
     assert abs(sql.total - pure.total) <= tolerance
     assert abs(sql.fit - pure.fit) <= tolerance

@@ -353,6 +353,42 @@ def test_a_save_over_a_colleagues_newer_save_is_refused_then_kept_on_purpose(
     assert draft.title == "Mine"
 
 
+def test_editing_keeps_a_rules_property_conditions_and_trigger(client, marketing_user, draft):
+    spec = copy.deepcopy(draft.spec)
+    i = rule_index(draft, "behaviour", "pricing_page")
+    conditions = [
+        {"property": "utm_medium", "op": "in", "value": ["cpc", "メール"], "negate": True},
+        {"property": "url", "op": "regex", "value": "^/pricing", "negate": False},
+    ]
+    spec["behaviour"][i].update(conditions=conditions, trigger=True)
+    definitions.draft_update(
+        actor=marketing_user, version=draft, spec=spec, title=draft.title, change_note=""
+    )
+    draft.refresh_from_db()
+    client.force_login(marketing_user)
+    url = reverse("scoring:version-edit", args=[draft.pk])
+    assert f'name="behaviour-{i}-rule_language"' in client.get(url).content.decode()
+    data = editor_data(draft, **{f"behaviour-{i}-points": "7"})
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    rule = draft.spec["behaviour"][i]
+    assert rule["points"] == 7 and rule["trigger"] is True and rule["conditions"] == conditions
+    assert "trigger" not in draft.spec["behaviour"][i + 1 if i == 0 else 0]
+
+
+def test_editor_marks_a_bad_condition_on_its_rule(client, marketing_user, draft):
+    client.force_login(marketing_user)
+    i = rule_index(draft, "behaviour", "pricing_page")
+    bad = '{"conditions": [{"property": "url", "op": "regex", "value": "(?=x)"}]}'
+    data = editor_data(draft, **{f"behaviour-{i}-rule_language": bad})
+    response = client.post(reverse("scoring:version-edit", args=[draft.pk]), data)
+    assert response.status_code == 400
+    assert "lookarounds" in response.content.decode()
+    data = editor_data(draft, **{f"behaviour-{i}-rule_language": "[not json"})
+    response = client.post(reverse("scoring:version-edit", args=[draft.pk]), data)
+    assert response.status_code == 400
+
+
 def test_editor_removes_a_rule_marked_for_deletion(client, marketing_user, draft):
     client.force_login(marketing_user)
     i = rule_index(draft, "behaviour", "video_view")
@@ -594,3 +630,31 @@ def test_compare_of_an_unknown_version_is_404(client, sales_user, active):
     client.force_login(sales_user)
     response = client.get(reverse("scoring:version-compare"), {"a": active.pk, "b": 9999})
     assert response.status_code == 404
+
+
+def test_compare_detail_and_audit_show_a_rules_conditions_and_trigger(
+    client, sales_user, marketing_user, draft
+):
+    spec = copy.deepcopy(draft.spec)
+    i = rule_index(draft, "behaviour", "pricing_page")
+    spec["behaviour"][i]["conditions"] = [
+        {"property": "minutes", "op": "gte", "value": 30, "negate": False},
+        {"property": "utm_medium", "op": "in", "value": ["cpc", "email"], "negate": True},
+    ]
+    spec["behaviour"][i]["trigger"] = True
+    definitions.draft_update(
+        actor=marketing_user, version=draft, spec=spec, title=draft.title, change_note=""
+    )
+    client.force_login(sales_user)
+    wanted = "minutes is at least 30 and not (utm_medium is one of cpc, email)"
+    response = client.get(
+        reverse("scoring:version-compare"), {"b": draft.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = {row.key: row for _c, _l, rows in response.context["sections"] for row in rows}
+    changed = {c.label: c.text for c in rows["pricing_page"].right if c.is_changed}
+    assert changed == {"Property conditions": wanted, "MQL trigger": "yes"}
+    body = client.get(
+        reverse("scoring:version-detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert wanted in body and "MQL trigger" in body
+    assert 'title="behaviour[pricing_page].conditions"' in body
