@@ -10,7 +10,7 @@ and the approval wrote is moved back to the cutoff (see ``_backdate``).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -69,12 +69,12 @@ def demo_review_approve(*, now: datetime, cutoff: datetime) -> ThresholdReview |
     manager, marketing = users["manager"], users["marketing"]
     zone = team_zone()
     first = now - timedelta(days=ACTIVITY_DAYS)
-    # Cycles are taken in at 18:00 moments: the day before the cutoff ends the period.
+    # A review reads finished days: its period ends the day before it is requested.
     try:
         review = review_request(
             actor=manager,
             period_start=first.astimezone(zone).date(),
-            period_end=(cutoff - timedelta(days=1)).astimezone(zone).date(),
+            period_end=_period_end(cutoff),
         )
     except ReviewBusy:
         return None
@@ -108,6 +108,12 @@ def demo_review_approve(*, now: datetime, cutoff: datetime) -> ThresholdReview |
     return review
 
 
+def _period_end(cutoff: datetime) -> date:
+    """The last day reviewed: the day before the review was requested (a review reads
+    finished days only)."""
+    return (cutoff - REQUESTED_BEFORE - timedelta(days=1)).astimezone(team_zone()).date()
+
+
 def review_backdate(*, review: ThresholdReview, now: datetime, cutoff: datetime) -> None:
     """Move the review, its version's approval and the swap of versions to ``cutoff``.
 
@@ -119,9 +125,8 @@ def review_backdate(*, review: ThresholdReview, now: datetime, cutoff: datetime)
     requested = cutoff - REQUESTED_BEFORE
     submitted = cutoff - SUBMITTED_BEFORE
     marketing = cutoff - MARKETING_BEFORE
-    zone = team_zone()
     period_days = (review.period_end - review.period_start).days
-    end = (cutoff - timedelta(days=1)).astimezone(zone).date()
+    end = _period_end(cutoff)
     ThresholdReview.objects.filter(pk=review.pk).update(
         period_start=end - timedelta(days=period_days), period_end=end, created_at=requested,
         started_at=requested, finished_at=requested + RUN_TAKES,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -72,6 +73,8 @@ def _assert_the_review_approved_and_measured() -> ThresholdReview:
     cutoff = review_cutoff(timezone.now())
     assert version.activated_at == cutoff == review.based_on.retired_at
     assert review.finished_at < cutoff and review.period_end < cutoff.date()
+    # A review reads finished days: its period ended before it was requested.
+    assert review.period_end < timezone.localdate(review.created_at, ZoneInfo("Asia/Tokyo"))
     assert all(a.decided_at <= cutoff for a in approved)
     # The effect report compares the reviewed version with its proposal.
     manager = get_user_model().objects.get(username="manager")
