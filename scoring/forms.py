@@ -33,11 +33,11 @@ _SMALL_SELECT = {"class": "form-select form-select-sm"}
 
 # Which operators make sense for an attribute of each type (the engine refuses the rest).
 OPS_FOR_TYPE: Mapping[type, tuple[Op, ...]] = {
-    str: (Op.EQ, Op.IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY),
+    str: (Op.EQ, Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY),
     int: (Op.GTE, Op.LTE, Op.BETWEEN, Op.EQ),
     bool: (Op.IS_TRUE, Op.IS_FALSE),
 }
-_LIST_OPS = (Op.IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY)
+_LIST_OPS = (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY)
 _SEPARATORS = re.compile(r"[,、，\n]+")
 _RANGE_SEPARATORS = re.compile(r"[,、，~〜～–]+")
 _WHERE = re.compile(r"^(attributes|behaviour|intents)\[(\d+)\](?:\..+)?$")

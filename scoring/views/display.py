@@ -40,6 +40,7 @@ assert set(ATTRIBUTE_LABELS) == set(ATTRIBUTES), "label every engine attribute"
 OP_LABELS: Mapping[str, Any] = {
     Op.EQ: _("equals"),
     Op.IN: _("is one of"),
+    Op.NOT_IN: _("is none of"),
     Op.CONTAINS_ANY: _("contains any of"),
     Op.ENDS_WITH_ANY: _("ends with any of"),
     Op.GTE: _("is at least"),
