@@ -707,3 +707,35 @@ def test_compare_detail_and_audit_show_a_rules_conditions_and_trigger(
     ).content.decode()
     assert wanted in body and "MQL trigger" in body
     assert 'title="behaviour[pricing_page].conditions"' in body
+
+
+def test_compare_detail_and_audit_show_a_fit_rules_extra_conditions(
+    client, sales_user, marketing_user, draft
+):
+    spec = copy.deepcopy(draft.spec)
+    i = rule_index(draft, "attributes", "title_senior")
+    spec["attributes"][i]["all_of"] = [
+        {"attribute": "company.employee_count", "op": "gte", "value": 300},
+        {"attribute": "company.industry", "op": "not_in", "value": ["E"]},
+    ]
+    definitions.draft_update(
+        actor=marketing_user, version=draft, spec=spec, title=draft.title, change_note=""
+    )
+    client.force_login(sales_user)
+    wanted = "Company: employees is at least 300 and Company: industry (JSIC) is none of E "
+    response = client.get(
+        reverse("scoring:version-compare"), {"b": draft.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = {row.key: row for _c, _l, rows in response.context["sections"] for row in rows}
+    changed = {c.label: c.text for c in rows["title_senior"].right if c.is_changed}
+    assert list(changed) == ["Also required"]
+    assert changed["Also required"].startswith(wanted)
+    body = client.get(
+        reverse("scoring:version-detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Also required: " + wanted in body
+    assert 'title="attributes[title_senior].all_of"' in body
+    ja = client.get(
+        reverse("scoring:version-detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="ja"
+    ).content.decode()
+    assert "かつ（すべて満たす）" in ja and "のいずれでもない" in ja
