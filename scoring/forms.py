@@ -33,11 +33,11 @@ _SMALL_SELECT = {"class": "form-select form-select-sm"}
 
 # Which operators make sense for an attribute of each type (the engine refuses the rest).
 OPS_FOR_TYPE: Mapping[type, tuple[Op, ...]] = {
-    str: (Op.EQ, Op.IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY),
+    str: (Op.EQ, Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY),
     int: (Op.GTE, Op.LTE, Op.BETWEEN, Op.EQ),
     bool: (Op.IS_TRUE, Op.IS_FALSE),
 }
-_LIST_OPS = (Op.IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY)
+_LIST_OPS = (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY)
 _SEPARATORS = re.compile(r"[,、，\n]+")
 _RANGE_SEPARATORS = re.compile(r"[,、，~〜～–]+")
 _WHERE = re.compile(r"^(attributes|behaviour|intents)\[(\d+)\](?:\..+)?$")
@@ -301,6 +301,25 @@ class _DecayingRuleForm(RuleForm):
         }
 
 
+def _rule_language_initial(rule: Mapping[str, Any], keys: tuple[str, ...]) -> str:
+    kept = {k: rule[k] for k in keys if k in rule}
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else ""
+
+
+def _rule_language_clean(text: str | None, keys: tuple[str, ...], unreadable: str) -> dict:
+    """The rule-language keys a hidden field carried (the spec validates their values)."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValidationError(unreadable)
+    return {k: value[k] for k in keys if k in value}
+
+
 def _attribute_choices():
     return [(name, ATTRIBUTE_LABELS[name]) for name in ATTRIBUTES]
 
@@ -324,7 +343,21 @@ class AttributeRuleForm(RuleForm):
         ),
     )
 
+    # A rule's extra ANDed conditions (all_of) have no inputs here yet (issue 13's
+    # rule builder adds them): carried through as stored, as behaviour rules'
+    # conditions are, so editing any other field keeps them. The spec checks them.
+    rule_language = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    _RULE_LANGUAGE_KEYS = ("all_of",)
+
     field_order = ["key", "label_ja", "label_en", "attribute", "op", "value", "points"]
+
+    def clean_rule_language(self) -> dict[str, Any]:
+        return _rule_language_clean(
+            self.cleaned_data.get("rule_language"),
+            self._RULE_LANGUAGE_KEYS,
+            gettext("The rule's extra conditions could not be read; reload the editor."),
+        )
 
     def clean(self):
         data = super().clean()
@@ -352,10 +385,11 @@ class AttributeRuleForm(RuleForm):
             "attribute": data["attribute"],
             "op": data["op"],
             "value": data.get("parsed_value"),
+            **(data.get("rule_language") or {}),
         }
 
-    @staticmethod
-    def initial_from(rule: Mapping[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def initial_from(cls, rule: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "key": rule["key"],
             **_label_initial(rule.get("label")),
@@ -363,16 +397,12 @@ class AttributeRuleForm(RuleForm):
             "op": rule["op"],
             "value": attribute_value_text(rule.get("value")),
             "points": _initial_number(rule["points"]),
+            "rule_language": _rule_language_initial(rule, cls._RULE_LANGUAGE_KEYS),
         }
 
 
 def _kind_choices():
     return [(value, label) for value, label in Activity.Kind.choices if value in ACTIVITY_KINDS]
-
-
-def _rule_language_initial(rule: Mapping[str, Any], keys: tuple[str, ...]) -> str:
-    kept = {k: rule[k] for k in keys if k in rule}
-    return json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else ""
 
 
 class BehaviourRuleForm(_DecayingRuleForm):
@@ -404,18 +434,11 @@ class BehaviourRuleForm(_DecayingRuleForm):
     _RULE_LANGUAGE_KEYS = ("conditions", "trigger")
 
     def clean_rule_language(self) -> dict[str, Any]:
-        text = (self.cleaned_data.get("rule_language") or "").strip()
-        if not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = None
-        if not isinstance(value, dict):
-            raise ValidationError(
-                gettext("The rule's conditions and trigger could not be read; reload the editor.")
-            )
-        return {k: value[k] for k in self._RULE_LANGUAGE_KEYS if k in value}
+        return _rule_language_clean(
+            self.cleaned_data.get("rule_language"),
+            self._RULE_LANGUAGE_KEYS,
+            gettext("The rule's conditions and trigger could not be read; reload the editor."),
+        )
 
     def to_spec(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -586,7 +609,12 @@ class DefinitionEditor:
             category, index = match.group(1), int(match.group(2))
             kept = self._kept.get(category, [])
             if index < len(kept):
-                kept[index].add_spec_error(exc.message)
+                inner = exc.where.partition(".")[2]
+                if inner.startswith("all_of") and "rule_language" in kept[index].fields:
+                    # "all_of[0]: unknown attribute 'x'", not on the rule's own attribute.
+                    kept[index].add_error("rule_language", f"{inner}: {exc.message}")
+                else:
+                    kept[index].add_spec_error(exc.message)
                 return
         if exc.where == "thresholds":
             self.thresholds.add_error(None, exc.message)

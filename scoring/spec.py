@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from scoring.engine import (
+    MAX_ALL_OF,
+    AttributeCondition,
     AttributeRule,
     BantRequirement,
     BehaviourRule,
@@ -86,6 +88,10 @@ def _attribute_spec(rule: AttributeRule) -> Spec:
     value = rule.value
     if isinstance(value, tuple):
         value = list(value)
+    # all_of appears only when used, so older fit rules keep their exact form.
+    extra: Spec = {}
+    if rule.all_of:
+        extra["all_of"] = [condition.as_json() for condition in rule.all_of]
     return {
         "key": rule.key,
         "label": rule.label.as_json(),
@@ -93,6 +99,7 @@ def _attribute_spec(rule: AttributeRule) -> Spec:
         "op": str(rule.op),
         "value": value,
         "points": rule.points,
+        **extra,
     }
 
 
@@ -164,6 +171,26 @@ def _conditions(where: str, rule: Mapping[str, Any]) -> tuple[PropertyCondition,
     )
 
 
+def _all_of(where: str, rule: Mapping[str, Any]) -> tuple[AttributeCondition, ...]:
+    """A fit rule's extra conditions: a list of {attribute, op, value}, all ANDed."""
+    raw = rule.get("all_of")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(c, Mapping) for c in raw):
+        raise SpecError("must be a list of {attribute, op, value}", where=f"{where}.all_of")
+    if len(raw) > MAX_ALL_OF:
+        raise SpecError(f"at most {MAX_ALL_OF} extra conditions", where=f"{where}.all_of")
+    return tuple(
+        _build(
+            f"{where}.all_of[{j}]",
+            lambda c=c: AttributeCondition(
+                attribute=c["attribute"], op=c["op"], value=c.get("value")
+            ),
+        )
+        for j, c in enumerate(raw)
+    )
+
+
 def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
     """The engine definition a spec describes; SpecError if it is not a valid one."""
     if not isinstance(spec, Mapping):
@@ -207,13 +234,14 @@ def definition_from_spec(spec: Mapping[str, Any]) -> Definition:
     attributes = tuple(
         _build(
             f"attributes[{i}]",
-            lambda r=r: AttributeRule(
+            lambda r=r, i=i: AttributeRule(
                 key=r["key"],
                 label=_label(r),
                 attribute=r["attribute"],
                 op=Op(r["op"]) if r["op"] in Op._value2member_map_ else r["op"],
                 value=r.get("value"),
                 points=r["points"],
+                all_of=_all_of(f"attributes[{i}]", r),
             ),
         )
         for i, r in enumerate(_rules(spec, "attributes"))

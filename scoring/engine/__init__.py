@@ -30,6 +30,11 @@ Property conditions (``BehaviourRule.conditions``, scoring.engine.conditions)
 narrow a behaviour rule by any activity property: equals, contains, in,
 regex, gt/gte/lt/lte, each optionally negated, all of them ANDed.
 
+Fit rules (``AttributeRule``) compare one attribute (eq, in, not_in,
+contains_any, ends_with_any, gte/lte/between, is_true/is_false) and may AND up
+to ``MAX_ALL_OF`` more ``AttributeCondition``s (``all_of``). A missing or
+blank attribute fails every operator, not_in included.
+
 Matching of free text (titles, URLs, topics, domains, campaigns) uses
 ``match_key``: NFKC, case-folded, whitespace collapsed. A set-based
 implementation should store such keys next to the raw values rather than
@@ -68,7 +73,14 @@ from scoring.engine.definition import (
 )
 from scoring.engine.facts import ActivityFact, IntentFact, LeadFacts
 from scoring.engine.rounding import rounded_parts, rounded_total
-from scoring.engine.rules import AttributeRule, BehaviourRule, IntentRule, Op
+from scoring.engine.rules import (
+    MAX_ALL_OF,
+    AttributeCondition,
+    AttributeRule,
+    BehaviourRule,
+    IntentRule,
+    Op,
+)
 from scoring.engine.scores import (
     RuleContribution,
     Score,
@@ -83,10 +95,12 @@ __all__ = [
     "ACTIVITY_KINDS",
     "ATTRIBUTES",
     "BANT_ITEMS",
+    "MAX_ALL_OF",
     "MAX_GROWTH_HALF_LIVES",
     "REGEX_MAX_LENGTH",
     "ActivityFact",
     "AttrValue",
+    "AttributeCondition",
     "AttributeRule",
     "Band",
     "BantItem",

@@ -199,6 +199,7 @@ class Op(StrEnum):
 
     EQ = "eq"  # str (by match_key), int or bool, of the attribute's type
     IN = "in"  # value: strings; the attribute's match_key is one of them
+    NOT_IN = "not_in"  # value: strings; a known attribute whose match_key is none of them
     CONTAINS_ANY = "contains_any"  # value: strings; any is a substring (match_key)
     ENDS_WITH_ANY = "ends_with_any"  # value: domains; "mail.example.com" ends with "example.com"
     GTE = "gte"  # value: a number
@@ -208,18 +209,132 @@ class Op(StrEnum):
     IS_FALSE = "is_false"  # boolean attribute is False (not merely unknown); value unused
 
 
-_STRING_LIST_OPS = frozenset({Op.IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY})
+_STRING_LIST_OPS = frozenset({Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.ENDS_WITH_ANY})
 _NUMBER_OPS = frozenset({Op.GTE, Op.LTE, Op.BETWEEN})
 _BOOL_OPS = frozenset({Op.IS_TRUE, Op.IS_FALSE})
+
+# The extra conditions one fit rule may AND with its main one.
+MAX_ALL_OF = 10
+
+
+def _checked_op(op: object) -> Op:
+    try:
+        return Op(op)
+    except ValueError:
+        known = ", ".join(o.value for o in Op)
+        raise ValueError(f"unknown operator {op!r} (known: {known})") from None
+
+
+def _checked_attribute_value(attribute: str, op: Op, value: object) -> object:
+    """``value`` as the rule stores it for ``attribute op value``; ValueError if unusable."""
+    expected = ATTRIBUTES.get(attribute)
+    if expected is None:
+        raise ValueError(f"unknown attribute {attribute!r}")
+    if op in _STRING_LIST_OPS:
+        if expected is not str:
+            raise ValueError(f"{op} needs a text attribute")
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise ValueError(f"{op} needs a list of strings")
+        items = sorted(value) if isinstance(value, set | frozenset) else list(value)
+        if not items or any(not isinstance(v, str) or not match_key(v) for v in items):
+            raise ValueError(f"{op} needs a non-empty list of non-empty strings")
+        return tuple(dict.fromkeys(items))
+    if op in _NUMBER_OPS:
+        if expected is not int:
+            raise ValueError(f"{op} needs a numeric attribute")
+        bounds = tuple(value) if op is Op.BETWEEN and isinstance(value, Iterable) else (value,)
+        if (
+            len(bounds) != (2 if op is Op.BETWEEN else 1)
+            or not all(_is_number(b) and math.isfinite(b) for b in bounds)
+            or (op is Op.BETWEEN and bounds[0] > bounds[1])
+        ):
+            raise ValueError(f"bad value {value!r} for {op}")
+        return bounds if op is Op.BETWEEN else value
+    if op in _BOOL_OPS:
+        if expected is not bool:
+            raise ValueError(f"{op} needs a yes/no attribute")
+        return None
+    # EQ
+    if not _is_a(value, expected) or (isinstance(value, str) and not match_key(value)):
+        raise ValueError(f"eq needs a non-empty {expected.__name__} value")
+    return value
+
+
+def _attribute_matches(actual: object, op: Op, value: object) -> bool:
+    """Whether a known-or-None attribute value satisfies ``op value``."""
+    if actual is None:
+        return False
+    if op is Op.IS_TRUE:
+        return actual is True
+    if op is Op.IS_FALSE:
+        return actual is False
+    if op is Op.EQ:
+        if isinstance(actual, str) and isinstance(value, str):
+            return match_key(actual) == match_key(value)
+        return type(actual) is type(value) and actual == value
+    if op in _NUMBER_OPS:
+        if not _is_number(actual):
+            return False
+        if op is Op.GTE:
+            return actual >= value  # type: ignore[operator]
+        if op is Op.LTE:
+            return actual <= value  # type: ignore[operator]
+        low, high = value  # type: ignore[misc]
+        return low <= actual <= high
+    if not isinstance(actual, str):
+        return False
+    text = match_key(actual)
+    if not text:
+        # Blank after normalisation (only spaces): as unknown, so not NOT_IN either.
+        return False
+    needles = [match_key(v) for v in value]  # type: ignore[attr-defined]
+    if op is Op.IN:
+        return text in needles
+    if op is Op.NOT_IN:
+        return text not in needles
+    if op is Op.CONTAINS_ANY:
+        return any(n in text for n in needles)
+    return any(_ends_with_label(text, n) for n in needles)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttributeCondition:
+    """One more ``attribute op value`` that an attribute rule ANDs with its own.
+
+    The same attributes, operators, values and missing-value rule as
+    ``AttributeRule`` (a missing attribute fails every operator).
+    """
+
+    attribute: str
+    op: Op
+    value: object = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.attribute, str):
+            raise ValueError(f"unknown attribute {self.attribute!r}")
+        op = _checked_op(self.op)
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "value", _checked_attribute_value(self.attribute, op, self.value))
+
+    def matches(self, facts: LeadFacts) -> bool:
+        return _attribute_matches(facts.value(self.attribute), self.op, self.value)
+
+    def as_json(self) -> dict[str, object]:
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        return {"attribute": self.attribute, "op": str(self.op), "value": value}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttributeRule:
     """Points once if a contact or company attribute satisfies ``op``/``value``.
 
-    A missing attribute (absent, None or "") never matches, whatever the
-    operator, including IS_FALSE: "not known to be unsubscribed" is not
-    "known not to be". List values are stored as a tuple (a set is sorted).
+    A missing attribute (absent, None, "" or only spaces) never matches,
+    whatever the operator, including IS_FALSE: "not known to be unsubscribed"
+    is not "known not to be", and NOT_IN: a blank industry is no evidence of
+    being outside the list. List values are stored as a tuple (a set is sorted).
+
+    ``all_of`` (at most ``MAX_ALL_OF``) are further conditions on attributes
+    that must all hold as well (AND): "title contains 部長 and employees ≥ 300".
     """
 
     key: str
@@ -228,84 +343,39 @@ class AttributeRule:
     op: Op
     value: object = None
     points: float
+    all_of: tuple[AttributeCondition, ...] = ()
 
     def __post_init__(self) -> None:
         _check_key(self.key)
         object.__setattr__(self, "label", _rule_label(self.key, self.label))
-        expected = ATTRIBUTES.get(self.attribute)
-        if expected is None:
-            raise ValueError(f"rule {self.key!r}: unknown attribute {self.attribute!r}")
         try:
-            op = Op(self.op)
-        except ValueError:
-            raise ValueError(f"rule {self.key!r}: unknown operator {self.op!r}") from None
+            if not isinstance(self.attribute, str):
+                raise ValueError(f"unknown attribute {self.attribute!r}")
+            op = _checked_op(self.op)
+            value = _checked_attribute_value(self.attribute, op, self.value)
+        except ValueError as exc:
+            raise ValueError(f"rule {self.key!r}: {exc}") from None
         object.__setattr__(self, "op", op)
-        object.__setattr__(self, "value", self._checked_value(op, expected))
+        object.__setattr__(self, "value", value)
+        if isinstance(self.all_of, AttributeCondition | str | Mapping):
+            raise ValueError(f"rule {self.key!r}: all_of must be a list of conditions")
+        object.__setattr__(self, "all_of", tuple(self.all_of))
+        if any(not isinstance(c, AttributeCondition) for c in self.all_of):
+            raise ValueError(f"rule {self.key!r}: all_of must be AttributeConditions")
+        if len(self.all_of) > MAX_ALL_OF:
+            raise ValueError(f"rule {self.key!r}: at most {MAX_ALL_OF} extra conditions")
         _check_points_and_cap(self.key, self.points, None)
         _as_floats(self, "points")
 
-    def _checked_value(self, op: Op, expected: type) -> object:
-        key, value = self.key, self.value
-        if op in _STRING_LIST_OPS:
-            if expected is not str:
-                raise ValueError(f"rule {key!r}: {op} needs a text attribute")
-            if isinstance(value, str) or not isinstance(value, Iterable):
-                raise ValueError(f"rule {key!r}: {op} needs a list of strings")
-            items = sorted(value) if isinstance(value, set | frozenset) else list(value)
-            if not items or any(not isinstance(v, str) or not match_key(v) for v in items):
-                raise ValueError(f"rule {key!r}: {op} needs a non-empty list of non-empty strings")
-            return tuple(dict.fromkeys(items))
-        if op in _NUMBER_OPS:
-            if expected is not int:
-                raise ValueError(f"rule {key!r}: {op} needs a numeric attribute")
-            bounds = tuple(value) if op is Op.BETWEEN and isinstance(value, Iterable) else (value,)
-            if (
-                len(bounds) != (2 if op is Op.BETWEEN else 1)
-                or not all(_is_number(b) and math.isfinite(b) for b in bounds)
-                or (op is Op.BETWEEN and bounds[0] > bounds[1])
-            ):
-                raise ValueError(f"rule {key!r}: bad value {value!r} for {op}")
-            return bounds if op is Op.BETWEEN else value
-        if op in _BOOL_OPS:
-            if expected is not bool:
-                raise ValueError(f"rule {key!r}: {op} needs a yes/no attribute")
-            return None
-        # EQ
-        if not _is_a(value, expected) or (isinstance(value, str) and not match_key(value)):
-            raise ValueError(f"rule {key!r}: eq needs a non-empty {expected.__name__} value")
-        return value
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Every attribute the rule reads, its own first, each once."""
+        return tuple(dict.fromkeys((self.attribute, *(c.attribute for c in self.all_of))))
 
     def matches(self, facts: LeadFacts) -> bool:
-        actual = facts.value(self.attribute)
-        if actual is None:
-            return False
-        op, value = self.op, self.value
-        if op is Op.IS_TRUE:
-            return actual is True
-        if op is Op.IS_FALSE:
-            return actual is False
-        if op is Op.EQ:
-            if isinstance(actual, str) and isinstance(value, str):
-                return match_key(actual) == match_key(value)
-            return type(actual) is type(value) and actual == value
-        if op in _NUMBER_OPS:
-            if not _is_number(actual):
-                return False
-            if op is Op.GTE:
-                return actual >= value  # type: ignore[operator]
-            if op is Op.LTE:
-                return actual <= value  # type: ignore[operator]
-            low, high = value  # type: ignore[misc]
-            return low <= actual <= high
-        if not isinstance(actual, str):
-            return False
-        text = match_key(actual)
-        needles = [match_key(v) for v in value]  # type: ignore[attr-defined]
-        if op is Op.IN:
-            return text in needles
-        if op is Op.CONTAINS_ANY:
-            return any(n in text for n in needles)
-        return any(_ends_with_label(text, n) for n in needles)
+        return _attribute_matches(facts.value(self.attribute), self.op, self.value) and all(
+            condition.matches(facts) for condition in self.all_of
+        )
 
 
 def _ends_with_label(text: str, suffix: str) -> bool:

@@ -500,25 +500,27 @@ def _merged(*parts: Sums | None) -> Sums:
 class _FitRules:
     """The definition's attribute rules, each evaluated once per distinct value.
 
-    A fit rule reads one attribute, and leads share titles, sizes,
-    industries and e-mail domains, so a chunk has far fewer distinct values
-    per rule than leads. The engine's own ``matches`` decides each value.
+    A fit rule reads one attribute (a few with ``all_of``), and leads share
+    titles, sizes, industries and e-mail domains, so a chunk has far fewer
+    distinct value combinations per rule than leads. The engine's own
+    ``matches`` decides each combination, not-in and ANDed conditions included.
     """
 
     def __init__(self, definition: Definition) -> None:
         self.rules = definition.attributes
-        self.seen: dict[str, dict[object, bool]] = {rule.key: {} for rule in self.rules}
+        self.seen: dict[str, dict[tuple[object, ...], bool]] = {rule.key: {} for rule in self.rules}
 
     def matched(self, row: Mapping[str, object]) -> list[str]:
         """The keys of the rules a ``values(*CONTACT_FIELDS)`` (or company) row matches."""
         attributes = attributes_of(row)
         found = []
         for rule in self.rules:
-            value = attributes.get(rule.attribute)
+            names = rule.attributes
+            values = tuple(attributes.get(name) for name in names)
             cache = self.seen[rule.key]
-            hit = cache.get(value)
+            hit = cache.get(values)
             if hit is None:
-                hit = cache[value] = rule.matches(LeadFacts({rule.attribute: value}))
+                hit = cache[values] = rule.matches(LeadFacts(dict(zip(names, values, strict=True))))
             if hit:
                 found.append(rule.key)
         return found

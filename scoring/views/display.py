@@ -40,6 +40,7 @@ assert set(ATTRIBUTE_LABELS) == set(ATTRIBUTES), "label every engine attribute"
 OP_LABELS: Mapping[str, Any] = {
     Op.EQ: _("equals"),
     Op.IN: _("is one of"),
+    Op.NOT_IN: _("is none of"),
     Op.CONTAINS_ANY: _("contains any of"),
     Op.ENDS_WITH_ANY: _("ends with any of"),
     Op.GTE: _("is at least"),
@@ -99,6 +100,7 @@ FIELD_LABELS: Mapping[str, Any] = {
     "content_contains": _("Content title contains"),
     "campaign": _("Campaign"),
     "conditions": _("Property conditions"),
+    "all_of": _("Also required"),
     "trigger": _("MQL trigger"),
     "cap": _("Cap"),
     "half_life_days": _("Half-life (days)"),
@@ -117,7 +119,7 @@ FIELD_LABELS: Mapping[str, Any] = {
 
 # Field order per rule category, as the compare page lists them.
 RULE_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "attributes": ("label", "attribute", "op", "value", "points"),
+    "attributes": ("label", "attribute", "op", "value", "all_of", "points"),
     "behaviour": (
         "label",
         "kinds",
@@ -267,6 +269,22 @@ def conditions_text(conditions: Any) -> str:
     return _join([condition_text(c) for c in conditions if isinstance(c, Mapping)])
 
 
+def all_of_text(all_of: Any) -> str:
+    """A fit rule's extra conditions, all of which must hold too:
+    "Company: employees is at least 300 and Company: industry (JSIC) is none of E …"."""
+    if not isinstance(all_of, list | tuple) or not all_of:
+        return EMPTY
+    parts = []
+    for condition in all_of:
+        if not isinstance(condition, Mapping):
+            continue
+        attribute, op = condition.get("attribute", ""), condition.get("op", "")
+        shown = attribute_value(attribute, op, condition.get("value"))
+        words = [str(ATTRIBUTE_LABELS.get(attribute, attribute)), str(OP_LABELS.get(op, op))]
+        parts.append(" ".join([*words, shown] if shown else words))
+    return _join(parts) or EMPTY
+
+
 def _label_both(value: Any) -> str:
     """A label as the audit trail and compare page show it: each language, marked."""
     if isinstance(value, Mapping):
@@ -294,6 +312,8 @@ def field_text(category: str, rule: Mapping[str, Any], name: str) -> str:
         return ", ".join(value) if value else gettext("any topic")
     if name == "conditions":
         return conditions_text(value)
+    if name == "all_of":
+        return all_of_text(value)
     return _value_text(value)
 
 
@@ -382,6 +402,7 @@ class RuleView:
     filters: tuple[tuple[str, str], ...] = ()
     topics: str = ""
     min_strength: str = ""
+    all_of: str = ""
 
 
 def rule_views(spec: Mapping[str, Any]) -> dict[str, list[RuleView]]:
@@ -405,6 +426,7 @@ def rule_views(spec: Mapping[str, Any]) -> dict[str, list[RuleView]]:
                         attribute=field_text(category, rule, "attribute"),
                         op=field_text(category, rule, "op"),
                         value=attribute_value(rule["attribute"], rule["op"], rule.get("value")),
+                        all_of=all_of_text(rule["all_of"]) if rule.get("all_of") else "",
                     )
                 )
             elif category == "behaviour":
@@ -481,6 +503,8 @@ def _change_value(path: str, value: Any) -> str:
         return str(ATTRIBUTE_LABELS.get(value, value))
     if path.endswith(".conditions"):
         return conditions_text(value)
+    if path.endswith(".all_of"):
+        return all_of_text(value)
     if path == "bant.required" and isinstance(value, list):
         return ", ".join(str(BANT_LABELS.get(i, i)) for i in value) or EMPTY
     return _value_text(value)

@@ -72,6 +72,7 @@ def version_edit(request, version_id: int):
         "op_placeholders": {
             "eq": gettext("a value"),
             "in": "E, G",
+            "not_in": "E, G",
             "contains_any": gettext("manager, director"),
             "ends_with_any": "gmail.com, yahoo.co.jp",
             "gte": "300",

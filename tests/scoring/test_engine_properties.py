@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from scoring.engine import (
     ActivityFact,
+    AttributeCondition,
     AttributeRule,
     BantRequirement,
     BehaviourRule,
@@ -150,6 +151,8 @@ ATTRIBUTE_TESTS = [
     ("company.employee_count", Op.BETWEEN, (300, 1000)),
     ("company.industry", Op.IN, frozenset("EG")),
     ("company.industry", Op.EQ, "I"),
+    ("company.industry", Op.NOT_IN, ("E", "G")),
+    ("contact.title", Op.NOT_IN, ("学生", "MANAGER")),
 ]
 
 # Strategies are built once, here: building them inside a composite per example
@@ -162,6 +165,11 @@ ANY_MATCHER = st.sampled_from(MATCHERS)
 ANY_TOPICS = st.sampled_from(INTENT_TOPICS)
 MIN_STRENGTHS = st.sampled_from((0, 30, 60, 100))
 ANY_ATTRIBUTE_TEST = st.sampled_from(ATTRIBUTE_TESTS)
+# A fit rule's extra ANDed conditions: mostly none, as marketers write them.
+ANY_ALL_OF = st.lists(
+    ANY_ATTRIBUTE_TEST.map(lambda t: AttributeCondition(attribute=t[0], op=t[1], value=t[2])),
+    max_size=2,
+)
 
 
 def _signed(draw, sign):
@@ -212,7 +220,13 @@ def attribute_rules(draw, sign=None):
     attribute, op, value = draw(ANY_ATTRIBUTE_TEST)
     points, _ = _signed(draw, sign)
     return AttributeRule(
-        key="a", label="attribute", attribute=attribute, op=op, value=value, points=points
+        key="a",
+        label="attribute",
+        attribute=attribute,
+        op=op,
+        value=value,
+        points=points,
+        all_of=tuple(draw(ANY_ALL_OF)),
     )
 
 

@@ -6,7 +6,8 @@ own POWER(), so a rule may differ in the last float bits; after rounding to
 hundredths that can move a rule by at most 0.01, and only on a tie.
 
 The definitions come from test_engine_properties' strategies, so they carry
-property conditions (every operator, negated or not) and MQL triggers, and
+property conditions (every operator, negated or not), MQL triggers and
+fit rules with not_in and ANDed extra conditions (all_of), and
 activities carry UTM and numeric properties, some missing or not numbers.
 """
 
@@ -31,7 +32,7 @@ from tests.scoring.test_engine_properties import (
     definitions,
 )
 
-TITLES = ("営業部長", "Director", "manager", "学生", "")
+TITLES = ("営業部長", "Director", "manager", "学生", "", "  ")
 DOMAINS = ("gmail.com", "acme.co.jp", "mail.GMAIL.com")
 EMPLOYEES = (None, 0, 299, 300, 1000, 5000)
 INDUSTRIES = ("E", "G", "I", "")

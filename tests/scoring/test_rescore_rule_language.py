@@ -17,6 +17,7 @@ from leads.models import Activity
 from leads.services.contacts import ContactInput
 from leads.services.ingest import EventInput, events_ingest
 from scoring.engine import (
+    AttributeCondition,
     AttributeRule,
     BehaviourRule,
     Definition,
@@ -29,7 +30,7 @@ from scoring.engine import (
 )
 from scoring.facts import facts_for_contact
 from scoring.services.rescore import Subjects, contact_scores_compute
-from tests.factories import ActivityFactory, ContactFactory
+from tests.factories import ActivityFactory, CompanyFactory, ContactFactory
 from tests.scoring.test_engine_properties import AT, BANT, CONDITIONS, EXTRA_PROPERTIES
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +144,51 @@ def test_accepted_regexes_mean_the_same_in_the_database(pattern):
         for text in _TEXTS:
             cursor.execute(f"SELECT CASE WHEN %s {op} %s THEN 1 ELSE 0 END", [text, pattern])
             assert bool(cursor.fetchone()[0]) == bool(re.search(pattern, text)), (pattern, text)
+
+
+def test_not_in_and_all_of_fit_rules_score_the_same_in_the_rescoring_as_in_the_engine():
+    """Blank industries are not "outside the list", and every ANDed condition must hold,
+    for the chunked rescoring (one engine verdict per distinct value combination) too."""
+    rules = (
+        AttributeRule(
+            key="outside", label="o", attribute="company.industry", op=Op.NOT_IN,
+            value=("E", "G"), points=5,
+        ),
+        AttributeRule(
+            key="big_head", label="b", attribute="contact.title", op=Op.CONTAINS_ANY,
+            value=("部長",), points=15,
+            all_of=(
+                AttributeCondition(attribute="company.employee_count", op=Op.GTE, value=300),
+                AttributeCondition(attribute="company.industry", op=Op.NOT_IN, value=("E",)),
+            ),
+        ),
+    )  # fmt: skip
+    definition = Definition(
+        behaviour=(), attributes=rules, intents=(), thresholds=Thresholds(warm=10, hot=30),
+        bant=BANT,
+    )  # fmt: skip
+    cases = {
+        ("I", 300, "営業部長"): {"outside", "big_head"},
+        ("ｅ", 300, "営業部長"): set(),  # full-width, lower case: still E
+        ("G", 1000, "部長"): {"big_head"},
+        ("I", 299, "部長"): {"outside"},
+        ("", 5000, "部長"): set(),  # blank industry: neither not_in matches
+        ("I", None, "部長"): {"outside"},
+        ("I", 300, "課長"): {"outside"},
+    }
+    contacts = {
+        case: ContactFactory(
+            company=CompanyFactory(industry=case[0], employee_count=case[1]), title=case[2]
+        )
+        for case in cases
+    }
+    ids = tuple(c.id for c in contacts.values())
+    sql = contact_scores_compute(
+        definition=definition, subjects=Subjects(ids=ids), at=AT, breakdown=True
+    )
+    for case, wanted in cases.items():
+        contact = contacts[case]
+        pure = score(definition, facts_for_contact(contact.id), AT)
+        got = {c.rule_key for c in sql[contact.id].breakdown if c.points}
+        assert got == {c.rule_key for c in pure.breakdown if c.points} == wanted, case
+        assert sql[contact.id].fit == pure.fit

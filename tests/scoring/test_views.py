@@ -389,6 +389,55 @@ def test_editor_marks_a_bad_condition_on_its_rule(client, marketing_user, draft)
     assert response.status_code == 400
 
 
+def test_editing_keeps_a_fit_rules_extra_conditions(client, marketing_user, draft):
+    spec = copy.deepcopy(draft.spec)
+    i = rule_index(draft, "attributes", "title_senior")
+    all_of = [
+        {"attribute": "company.employee_count", "op": "gte", "value": 300},
+        {"attribute": "company.industry", "op": "not_in", "value": ["E", "G"]},
+    ]
+    spec["attributes"][i]["all_of"] = all_of
+    definitions.draft_update(
+        actor=marketing_user, version=draft, spec=spec, title=draft.title, change_note=""
+    )
+    draft.refresh_from_db()
+    client.force_login(marketing_user)
+    url = reverse("scoring:version-edit", args=[draft.pk])
+    page = client.get(url).content.decode()
+    assert f'name="attributes-{i}-rule_language"' in page
+    assert '<option value="not_in"' in page
+    data = editor_data(draft, **{f"attributes-{i}-points": "12"})
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    rule = draft.spec["attributes"][i]
+    assert rule["points"] == 12 and rule["all_of"] == all_of
+    assert all("all_of" not in r for j, r in enumerate(draft.spec["attributes"]) if j != i)
+
+
+def test_editor_saves_a_not_in_rule_and_marks_a_bad_extra_condition(client, marketing_user, draft):
+    client.force_login(marketing_user)
+    url = reverse("scoring:version-edit", args=[draft.pk])
+    i = rule_index(draft, "attributes", "title_senior")
+    data = editor_data(
+        draft,
+        **{
+            f"attributes-{i}-attribute": "company.industry",
+            f"attributes-{i}-op": "not_in",
+            f"attributes-{i}-value": "E, G",
+        },
+    )
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    rule = draft.spec["attributes"][i]
+    assert (rule["op"], rule["value"]) == ("not_in", ["E", "G"])
+    bad = '{"all_of": [{"attribute": "x", "op": "eq", "value": "a"}]}'
+    response = client.post(url, editor_data(draft, **{f"attributes-{i}-rule_language": bad}))
+    assert response.status_code == 400
+    assert "all_of[0]: unknown attribute &#x27;x&#x27;" in response.content.decode()
+    response = client.post(url, editor_data(draft, **{f"attributes-{i}-rule_language": "[x"}))
+    assert response.status_code == 400
+
+
 def test_editor_removes_a_rule_marked_for_deletion(client, marketing_user, draft):
     client.force_login(marketing_user)
     i = rule_index(draft, "behaviour", "video_view")
@@ -658,3 +707,35 @@ def test_compare_detail_and_audit_show_a_rules_conditions_and_trigger(
     ).content.decode()
     assert wanted in body and "MQL trigger" in body
     assert 'title="behaviour[pricing_page].conditions"' in body
+
+
+def test_compare_detail_and_audit_show_a_fit_rules_extra_conditions(
+    client, sales_user, marketing_user, draft
+):
+    spec = copy.deepcopy(draft.spec)
+    i = rule_index(draft, "attributes", "title_senior")
+    spec["attributes"][i]["all_of"] = [
+        {"attribute": "company.employee_count", "op": "gte", "value": 300},
+        {"attribute": "company.industry", "op": "not_in", "value": ["E"]},
+    ]
+    definitions.draft_update(
+        actor=marketing_user, version=draft, spec=spec, title=draft.title, change_note=""
+    )
+    client.force_login(sales_user)
+    wanted = "Company: employees is at least 300 and Company: industry (JSIC) is none of E "
+    response = client.get(
+        reverse("scoring:version-compare"), {"b": draft.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = {row.key: row for _c, _l, rows in response.context["sections"] for row in rows}
+    changed = {c.label: c.text for c in rows["title_senior"].right if c.is_changed}
+    assert list(changed) == ["Also required"]
+    assert changed["Also required"].startswith(wanted)
+    body = client.get(
+        reverse("scoring:version-detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Also required: " + wanted in body
+    assert 'title="attributes[title_senior].all_of"' in body
+    ja = client.get(
+        reverse("scoring:version-detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="ja"
+    ).content.decode()
+    assert "かつ（すべて満たす）" in ja and "のいずれでもない" in ja
