@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal, get_args
+
+from common.text import match_key
 
 AttrValue = str | int | bool | None
 Category = Literal["fit", "behaviour", "intent"]
@@ -140,3 +142,17 @@ def _is_number(value: object) -> bool:
 
 def _is_hundredths(value: float) -> bool:
     return math.isfinite(value) and round(value, 2) == value
+
+
+def text_list(value: object, *, what: str, noun: str = "strings") -> tuple[str, ...]:
+    """``value`` as a list operator stores it: its texts once each, in order (a set sorted).
+
+    ValueError (``what`` first) unless it is a non-empty list of texts that are not blank
+    once match-keyed: a bare text is not a list of one.
+    """
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"{what} needs a list of {noun}")
+    items = sorted(value) if isinstance(value, set | frozenset) else list(value)
+    if not items or any(not isinstance(v, str) or not match_key(v) for v in items):
+        raise ValueError(f"{what} needs a non-empty list of non-empty {noun}")
+    return tuple(dict.fromkeys(items))

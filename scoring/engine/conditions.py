@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
 from common.text import match_key, property_number, property_text
-from scoring.engine.base import _is_number
+from scoring.engine.base import _is_number, text_list
 
 REGEX_MAX_LENGTH = 200
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -219,12 +219,7 @@ class PropertyCondition:
                 raise ValueError(f"{where}: needs a finite number, not {value!r}")
             return float(value)
         if op is PropertyOp.IN:
-            if isinstance(value, str) or not isinstance(value, Iterable):
-                raise ValueError(f"{where}: needs a list of texts")
-            items = sorted(value) if isinstance(value, set | frozenset) else list(value)
-            if not items or any(not isinstance(v, str) or not match_key(v) for v in items):
-                raise ValueError(f"{where}: needs a non-empty list of non-empty texts")
-            return tuple(dict.fromkeys(items))
+            return text_list(value, what=f"{where}:", noun="texts")
         if not isinstance(value, str) or not match_key(value):
             raise ValueError(f"{where}: needs a non-empty text")
         if op is PropertyOp.REGEX:

@@ -15,6 +15,7 @@ from scoring.engine.base import (
     _is_a,
     _is_hundredths,
     _is_number,
+    text_list,
 )
 from scoring.engine.conditions import PropertyCondition
 from scoring.engine.facts import ActivityFact, IntentFact, LeadFacts
@@ -233,12 +234,7 @@ def _checked_attribute_value(attribute: str, op: Op, value: object) -> object:
     if op in _STRING_LIST_OPS:
         if expected is not str:
             raise ValueError(f"{op} needs a text attribute")
-        if isinstance(value, str) or not isinstance(value, Iterable):
-            raise ValueError(f"{op} needs a list of strings")
-        items = sorted(value) if isinstance(value, set | frozenset) else list(value)
-        if not items or any(not isinstance(v, str) or not match_key(v) for v in items):
-            raise ValueError(f"{op} needs a non-empty list of non-empty strings")
-        return tuple(dict.fromkeys(items))
+        return text_list(value, what=str(op))
     if op in _NUMBER_OPS:
         if expected is not int:
             raise ValueError(f"{op} needs a numeric attribute")
