@@ -32,6 +32,7 @@ from scoring.facts import facts_for_contact
 from scoring.services.rescore import Subjects, contact_scores_compute
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory
 from tests.scoring.test_engine_properties import AT, BANT, CONDITIONS, EXTRA_PROPERTIES
+from tests.scoring.test_rule_language import UNSUBSCRIBED
 
 pytestmark = pytest.mark.django_db
 
@@ -39,15 +40,7 @@ pytestmark = pytest.mark.django_db
 def _one_rule(**kwargs) -> Definition:
     return Definition(
         behaviour=(BehaviourRule(key="r", label="r", kinds={"page_view"}, points=1, **kwargs),),
-        attributes=(
-            AttributeRule(
-                key="unsub",
-                label="Unsubscribed",
-                attribute="contact.is_unsubscribed",
-                op=Op.IS_TRUE,
-                points=-20,
-            ),
-        ),
+        attributes=(UNSUBSCRIBED,),
         intents=(),
         thresholds=Thresholds(warm=50, hot=100),
         bant=BANT,

@@ -26,6 +26,15 @@ from scoring.spec import SpecError, definition_from_spec, spec_from_definition, 
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 BANT = BantRequirement(required=frozenset({"need"}), min_count=1)
 
+# A negative rule that holds a trigger (the "unsubscribed" example).
+UNSUBSCRIBED = AttributeRule(
+    key="unsub",
+    label="Unsubscribed",
+    attribute="contact.is_unsubscribed",
+    op=Op.IS_TRUE,
+    points=-20,
+)
+
 
 def act(kind="page_view", days=1.0, **props) -> ActivityFact:
     return ActivityFact(kind, AT - timedelta(days=days), props)
@@ -216,13 +225,7 @@ def trigger_definition() -> Definition:
                 value=("学生", "student"),
                 points=-40,
             ),
-            AttributeRule(
-                key="unsub",
-                label="Unsubscribed",
-                attribute="contact.is_unsubscribed",
-                op=Op.IS_TRUE,
-                points=-20,
-            ),
+            UNSUBSCRIBED,
         ),
         intents=(),
         thresholds=Thresholds(warm=20, hot=60, fit_floor=10),

@@ -681,6 +681,15 @@ def test_compare_of_an_unknown_version_is_404(client, sales_user, active):
     assert response.status_code == 404
 
 
+def _compared_changes(client, draft, key: str) -> dict[str, str]:
+    """The changed cells of rule ``key`` on the compare page of ``draft`` (in English)."""
+    response = client.get(
+        reverse("scoring:version-compare"), {"b": draft.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = {row.key: row for _c, _l, rows in response.context["sections"] for row in rows}
+    return {c.label: c.text for c in rows[key].right if c.is_changed}
+
+
 def test_compare_detail_and_audit_show_a_rules_conditions_and_trigger(
     client, sales_user, marketing_user, draft
 ):
@@ -696,11 +705,7 @@ def test_compare_detail_and_audit_show_a_rules_conditions_and_trigger(
     )
     client.force_login(sales_user)
     wanted = "minutes is at least 30 and not (utm_medium is one of cpc, email)"
-    response = client.get(
-        reverse("scoring:version-compare"), {"b": draft.pk}, HTTP_ACCEPT_LANGUAGE="en"
-    )
-    rows = {row.key: row for _c, _l, rows in response.context["sections"] for row in rows}
-    changed = {c.label: c.text for c in rows["pricing_page"].right if c.is_changed}
+    changed = _compared_changes(client, draft, "pricing_page")
     assert changed == {"Property conditions": wanted, "MQL trigger": "yes"}
     body = client.get(
         reverse("scoring:version-detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en"
@@ -723,11 +728,7 @@ def test_compare_detail_and_audit_show_a_fit_rules_extra_conditions(
     )
     client.force_login(sales_user)
     wanted = "Company: employees is at least 300 and Company: industry (JSIC) is none of E "
-    response = client.get(
-        reverse("scoring:version-compare"), {"b": draft.pk}, HTTP_ACCEPT_LANGUAGE="en"
-    )
-    rows = {row.key: row for _c, _l, rows in response.context["sections"] for row in rows}
-    changed = {c.label: c.text for c in rows["title_senior"].right if c.is_changed}
+    changed = _compared_changes(client, draft, "title_senior")
     assert list(changed) == ["Also required"]
     assert changed["Also required"].startswith(wanted)
     body = client.get(
