@@ -26,6 +26,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60  # seconds; a cold start imports every app on a busy 2-core machine
 STOP_TIMEOUT = 20  # seconds for a warm shutdown (the solo pool finishes its task first)
+IDLE_TIMEOUT = 30  # seconds for the task in hand to end before the database is flushed
 
 
 @dataclass(frozen=True)
@@ -192,3 +193,21 @@ def live_celery_worker(celery_worker_process):
         yield celery_worker_process
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue = saved
+        worker_settle(celery_worker_process)
+
+
+def worker_settle(worker: CeleryWorker, *, timeout: float = IDLE_TIMEOUT) -> bool:
+    """Drop what is still queued for ``worker`` and wait for its task in hand to end.
+
+    Before the test database is flushed: a task still writing would deadlock the
+    flush's TRUNCATE. The solo pool answers a ping only between tasks, so an answer
+    means idle. Returns whether it answered within ``timeout`` seconds.
+    """
+    from config.celery import app
+
+    queue_purge(worker.queue)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[worker.nodename], timeout=1.0):
+            return True
+    return False
